@@ -1,0 +1,27 @@
+# Polyglot Connect. The two commands a newcomer needs: `make demo` and `make test`.
+# Each runs `make setup` first, which installs only what is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+POLYGLOT := node dist/core/src/cli/polyglot.js
+TAP_ARGS ?=
+
+.PHONY: setup demo test bench typecheck clean
+
+setup:
+	@bash core/setup/setup.sh
+
+demo: setup
+	$(POLYGLOT) up
+
+# One throwaway set of real NATS/Postgres/Redis for the whole run; tap runs every *.test.ts.
+test: setup
+	$(POLYGLOT) infra exec -- npx tap $(TAP_ARGS)
+
+bench: setup
+	$(POLYGLOT) infra exec -- node dist/bench/run.js
+
+typecheck:
+	npx tsc -p tsconfig.json --noEmit
+
+clean:
+	rm -rf dist .tap

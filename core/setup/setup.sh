@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make setup: installs whatever is missing, and nothing that is already there.
+#   1. Debian packages (core/setup/packages.txt)   2. npm ci when package-lock.json changed
+#   3. the mediasoup worker, built once per version into a cache outside the repo
+#   4. the TypeScript build (incremental) and the web bundles
+# Safe to run again and again; with everything present it takes seconds.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+step() { printf '==> %s\n' "$*" >&2; }
+fail() { printf 'make setup: %s\n' "$*" >&2; exit 1; }
+
+command -v node >/dev/null || fail "Node.js 20 is required (node not found on PATH)"
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
+command -v dpkg-query >/dev/null || fail "this setup targets Debian 12 (dpkg-query not found)"
+
+mapfile -t wanted < <(grep -Ev '^\s*(#|$)' core/setup/packages.txt)
+missing=()
+for p in "${wanted[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" -eq 0 ] || fail "missing Debian packages: ${missing[*]}
+  run 'make setup' as root, or: sudo apt-get install -y ${missing[*]}"
+	step "apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq || fail "apt-get update failed (is the Debian mirror reachable?)"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install failed for: ${missing[*]}"
+fi
+
+lock_sum="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat node_modules/.pc-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
+	step "npm ci"
+	# MEDIASOUP_WORKER_BIN makes mediasoup's own postinstall (a GitHub download) a no-op; we build the worker below.
+	MEDIASOUP_WORKER_BIN=/bin/true npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed"
+	echo "$lock_sum" > node_modules/.pc-lock-sha256
+fi
+
+worker_bin="$(bash sfu/worker/build.sh)" || fail "building the mediasoup worker failed (see the output above)"
+[ -x "$worker_bin" ] || fail "mediasoup worker missing after build: $worker_bin"
+
+step "tsc"
+npx tsc -p tsconfig.json || fail "TypeScript build failed"
+if [ -f signaling/web/build.mjs ]; then
+	step "web bundles"
+	node signaling/web/build.mjs || fail "web bundle build failed"
+fi
+step "setup complete (mediasoup worker: $worker_bin)"

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { ConfigError, parseConfig, type Config } from '../config.js';
+import { rootLog } from '../log.js';
+import { infraCommand } from './infraCommand.js';
+import { migrateCommand } from './migrateCommand.js';
+import { upCommand } from './upCommand.js';
+import { UsageError } from './UsageError.js';
+
+const HELP = `polyglot: Polyglot Connect operator CLI
+
+usage: polyglot <command> [options]
+  up                  start everything on this machine (infra, migrations, processes) in the foreground
+  infra up|down|status|run|exec
+                      the local NATS, Postgres and Redis servers
+  migrate [up|down|status]
+                      apply (or roll back, or list) the database migrations on PC_DATABASE_URL
+
+Configuration comes from PC_* environment variables: see docs/configuration.md.`;
+
+const commands: Record<string, (args: string[], cfg: Config) => Promise<number>> = {
+  up: upCommand,
+  infra: infraCommand,
+  migrate: migrateCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}'\n\n${HELP}`);
+  return command(args, parseConfig(process.env));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`polyglot: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      rootLog.fatal({ err }, 'command failed');
+      process.exitCode = 1;
+    }
+  },
+);

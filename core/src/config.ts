@@ -1,0 +1,67 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting of every process, parsed once from the environment in a process's main and passed
+ * down as typed objects. docs/configuration.md documents each variable; keep the two in step.
+ */
+const env = z.object({
+  PC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PC_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
+  PC_DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/polyglot'),
+  PC_DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  PC_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  PC_DATA_DIR: z.string().min(1).default('.data'),
+  PC_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  PC_PARTITION_MONTHS_AHEAD: z.coerce.number().int().min(1).max(24).default(2),
+  PC_CACHE_DIR: z.string().min(1).optional(),
+  XDG_CACHE_HOME: z.string().min(1).optional(),
+  MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
+});
+
+export interface Config {
+  logLevel: z.infer<typeof env>['PC_LOG_LEVEL'];
+  natsUrl: string;
+  database: { url: string; poolMax: number };
+  redisUrl: string;
+  /** Where `polyglot infra up` and the demo keep their data; absolute. */
+  dataDir: string;
+  history: { retentionDays: number; partitionMonthsAhead: number };
+  /** Build caches that outlive a checkout (the mediasoup worker binary); absolute. */
+  cacheDir: string;
+  /** Unset: the worker `sfu/worker/build.sh` put in cacheDir for the installed mediasoup version. */
+  mediasoupWorkerBin: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
+  const parsed = env.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`));
+  }
+  const e = parsed.data;
+  return {
+    logLevel: e.PC_LOG_LEVEL,
+    natsUrl: e.PC_NATS_URL,
+    database: { url: e.PC_DATABASE_URL, poolMax: e.PC_DATABASE_POOL_MAX },
+    redisUrl: e.PC_REDIS_URL,
+    dataDir: path.resolve(cwd, e.PC_DATA_DIR.replace(/^~(?=$|\/)/, os.homedir())),
+    history: { retentionDays: e.PC_HISTORY_RETENTION_DAYS, partitionMonthsAhead: e.PC_PARTITION_MONTHS_AHEAD },
+    cacheDir: e.PC_CACHE_DIR ?? path.join(e.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'polyglot-connect'),
+    mediasoupWorkerBin: e.MEDIASOUP_WORKER_BIN,
+  };
+}
+
+/** The port in a service URL, or the protocol's default. */
+export function portOf(url: string, fallback: number): number {
+  const port = new URL(url).port;
+  return port ? Number(port) : fallback;
+}

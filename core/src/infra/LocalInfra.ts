@@ -1,0 +1,83 @@
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { moduleLog } from '../log.js';
+import { NatsServer } from './NatsServer.js';
+import { PostgresServer } from './PostgresServer.js';
+import { RedisServer } from './RedisServer.js';
+import { freePort } from './ports.js';
+
+const log = moduleLog('LocalInfra');
+
+export interface LocalInfraOptions {
+  /**
+   * Keep data here across runs (the demo, `.data/`), on the ports given. Without it, everything
+   * lives in a fresh temporary directory on free ports and is deleted on stop (tests, bench).
+   */
+  dataDir?: string;
+  ports?: { nats: number; postgres: number; redis: number };
+  database?: string;
+}
+
+/** The environment variables through which every process and test finds the infra. */
+export interface InfraEnv {
+  PC_NATS_URL: string;
+  PC_DATABASE_URL: string;
+  PC_REDIS_URL: string;
+}
+
+/**
+ * Real nats-server (JetStream), PostgreSQL and redis-server started side by side on loopback: the
+ * one code path behind tests, `make demo` and bench. stop() is idempotent and leaves no process.
+ */
+export class LocalInfra {
+  readonly nats: NatsServer;
+  readonly postgres: PostgresServer;
+  readonly redis: RedisServer;
+  readonly #tempDir: string | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(nats: NatsServer, postgres: PostgresServer, redis: RedisServer, tempDir: string | undefined) {
+    this.nats = nats;
+    this.postgres = postgres;
+    this.redis = redis;
+    this.#tempDir = tempDir;
+  }
+
+  static async start(opts: LocalInfraOptions = {}): Promise<LocalInfra> {
+    const tempDir = opts.dataDir ? undefined : await mkdtemp(path.join(os.tmpdir(), 'pc-infra-'));
+    const root = path.resolve(opts.dataDir ?? (tempDir as string));
+    // Postgres runs as its own user when we are root and must be able to reach its directory.
+    await mkdir(root, { recursive: true });
+    await chmod(root, 0o755);
+    const ports = opts.ports ?? { nats: await freePort(), postgres: await freePort(), redis: await freePort() };
+    const durable = opts.dataDir !== undefined;
+    const started = await Promise.allSettled([
+      NatsServer.start({ dir: path.join(root, 'nats'), port: ports.nats, log }),
+      PostgresServer.start({ dir: path.join(root, 'postgres'), port: ports.postgres, database: opts.database ?? 'polyglot', durable, log }),
+      RedisServer.start({ dir: path.join(root, 'redis'), port: ports.redis, persistent: durable, log }),
+    ]);
+    const [nats, postgres, redis] = started;
+    if (nats.status === 'fulfilled' && postgres.status === 'fulfilled' && redis.status === 'fulfilled') {
+      log.info({ nats: nats.value.url, postgres: postgres.value.url, redis: redis.value.url, dir: root }, 'infra ready');
+      return new LocalInfra(nats.value, postgres.value, redis.value, tempDir);
+    }
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    const reasons = started.flatMap((s) => (s.status === 'rejected' ? [s.reason instanceof Error ? s.reason.message : String(s.reason)] : []));
+    throw new Error(`local infra failed to start: ${reasons.join('; ')}`);
+  }
+
+  get env(): InfraEnv {
+    return { PC_NATS_URL: this.nats.url, PC_DATABASE_URL: this.postgres.url, PC_REDIS_URL: this.redis.url };
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await Promise.all([this.nats.stop(), this.postgres.stop(), this.redis.stop()]);
+      if (this.#tempDir) await rm(this.#tempDir, { recursive: true, force: true });
+      log.info('infra stopped');
+    })();
+    return this.#stopping;
+  }
+}

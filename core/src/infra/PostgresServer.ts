@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { chown, mkdir, chmod, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { ServerProcess } from './ServerProcess.js';
+
+const run = promisify(execFile);
+
+export interface PostgresServerOptions {
+  /** The cluster's data directory; initdb runs when it holds no cluster yet. */
+  dir: string;
+  port: number;
+  /** The application database, created if missing. */
+  database: string;
+  /** Durable writes (the demo); tests trade durability for speed (fsync off). */
+  durable: boolean;
+  log: Logger;
+}
+
+/** A real PostgreSQL cluster (Debian's packages) on 127.0.0.1, trust auth, superuser `postgres`. */
+export class PostgresServer {
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly #process: ServerProcess;
+
+  private constructor(process: ServerProcess, port: number, database: string) {
+    this.#process = process;
+    this.adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    this.url = `postgres://postgres@127.0.0.1:${port}/${database}`;
+  }
+
+  static async start({ dir, port, database, durable, log }: PostgresServerOptions): Promise<PostgresServer> {
+    const bin = postgresBinDir();
+    const owner = await clusterOwner();
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o700);
+    if (owner) {
+      await assertReachable(path.dirname(dir), owner);
+      await chown(dir, owner.uid, owner.gid);
+    }
+    if (!existsSync(path.join(dir, 'PG_VERSION'))) {
+      await run(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], {
+        ...(owner ?? {}),
+      }).catch((err: { stderr?: string }) => {
+        throw new Error(`initdb failed in ${dir}: ${err.stderr?.trim() ?? String(err)}`, { cause: err });
+      });
+    }
+    const settings = ['listen_addresses=127.0.0.1', `unix_socket_directories=${dir}`, 'max_connections=200'];
+    if (!durable) settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
+    const args = ['-D', dir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])];
+    const process = new ServerProcess({
+      name: 'postgres',
+      command: path.join(bin, 'postgres'),
+      args,
+      stopSignal: 'SIGINT', // fast shutdown: SIGTERM would wait for every client to disconnect
+      ...(owner ?? {}),
+      log,
+    });
+    const server = new PostgresServer(process, port, database);
+    try {
+      await process.waitReady(() => server.#createDatabase(database));
+    } catch (err) {
+      await process.stop();
+      throw err;
+    }
+    return server;
+  }
+
+  async #createDatabase(database: string): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.adminUrl, connectionTimeoutMillis: 2_000 });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      if (rowCount === 0) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+      return true;
+    } finally {
+      await client.end();
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  stop(): Promise<void> {
+    return this.#process.stop();
+  }
+}
+
+function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a))
+    : [];
+  const newest = versions[0];
+  if (!newest) throw new Error(`PostgreSQL server binaries not found under ${root}: run 'make setup'`);
+  return path.join(root, newest, 'bin');
+}
+
+/** Postgres refuses to run as root: as root, the cluster belongs to the `postgres` system user. */
+async function clusterOwner(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+  } catch (err) {
+    throw new Error("running as root needs the 'postgres' system user (Debian's postgresql package creates it): run 'make setup'", { cause: err });
+  }
+}
+
+/** Fails with a clear message when the cluster's user could not even reach its data directory. */
+async function assertReachable(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode, uid, gid } = await stat(current);
+    const bit = uid === owner.uid ? 0o100 : gid === owner.gid ? 0o010 : 0o001;
+    if ((mode & bit) === 0) {
+      throw new Error(
+        `Postgres runs as the 'postgres' user, which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}): ` +
+          'set PC_DATA_DIR to a directory every user can traverse (e.g. /var/lib/polyglot)',
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
+}

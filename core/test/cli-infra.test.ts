@@ -1,0 +1,103 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import t from 'tap';
+import { freePort } from '../src/infra/ports.js';
+import { nodeArgsFor } from '../../test/support/node.js';
+
+const run = promisify(execFile);
+
+async function polyglot(args: string[], env: NodeJS.ProcessEnv) {
+  return run(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), ...args], { env: { ...process.env, ...env, PC_LOG_LEVEL: 'warn' } }).catch(
+    (err: { code: number; stdout: string; stderr: string }) => ({ stdout: err.stdout, stderr: err.stderr, code: err.code }),
+  );
+}
+
+t.test('infra up / status / down keep data under PC_DATA_DIR and stop cleanly', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pc-cli-'));
+  await chmod(dataDir, 0o755); // Postgres runs as its own user and must reach its directory
+  const env = {
+    PC_DATA_DIR: dataDir,
+    PC_NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    PC_DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/polyglot`,
+    PC_REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+  };
+  t.teardown(async () => {
+    await polyglot(['infra', 'down'], env);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const up = await polyglot(['infra', 'up'], env);
+  t.match(up.stdout, `export PC_REDIS_URL=${env.PC_REDIS_URL}`, 'up prints where each server listens');
+
+  const redis = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  await redis.connect();
+  t.equal(await redis.ping(), 'PONG', 'the server outlives the `up` command');
+  redis.disconnect();
+
+  const status = await polyglot(['infra', 'status'], env);
+  t.match(status.stdout, /infra runs \(pid \d+\)/);
+  t.match((await polyglot(['infra', 'up'], env)).stdout, env.PC_NATS_URL, 'a second up reports the running set');
+
+  t.match((await polyglot(['infra', 'down'], env)).stdout, 'infra stopped');
+  const after = await polyglot(['infra', 'status'], env);
+  t.match(after.stdout, 'infra is not running');
+  t.equal((after as { code?: number }).code, 3, 'status exits 3 when not running');
+});
+
+t.test('bad usage and bad config exit 2 with a message, not a stack trace', async (t) => {
+  const unknown = await polyglot(['frobnicate'], {});
+  t.equal((unknown as { code?: number }).code, 2);
+  t.match(unknown.stderr, "unknown command 'frobnicate'");
+  const badConfig = await polyglot(['infra', 'status'], { PC_DATABASE_POOL_MAX: 'lots' });
+  t.equal((badConfig as { code?: number }).code, 2);
+  t.match(badConfig.stderr, 'PC_DATABASE_POOL_MAX');
+  t.notMatch(badConfig.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('polyglot up migrates the database, runs until SIGTERM, then stops everything', async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pc-up-'));
+  await chmod(dataDir, 0o755);
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const env = {
+    ...process.env,
+    PC_LOG_LEVEL: 'warn',
+    PC_DATA_DIR: dataDir,
+    PC_NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    PC_DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/polyglot`,
+    PC_REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+  };
+  const up = spawn(process.execPath, nodeArgsFor('core/src/cli/polyglot.ts').concat('up'), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => up.kill('SIGKILL'));
+  const exited = once(up, 'exit');
+  let out = '';
+  up.stdout.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    up.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('Press Ctrl-C to stop.')) resolve();
+    });
+    up.once('exit', (code) => reject(new Error(`polyglot up exited early (${code}): ${out}`)));
+  });
+  t.match(out, env.PC_DATABASE_URL);
+
+  const client = new pg.Client({ connectionString: env.PC_DATABASE_URL });
+  await client.connect();
+  const { rows } = await client.query<{ n: string }>(
+    "SELECT count(*) AS n FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'translation_history'",
+  );
+  await client.end();
+  t.ok(Number(rows[0]?.n) >= 2, 'migrated, with translation_history partitions for this month and the next');
+
+  up.kill('SIGTERM');
+  const [code] = await exited;
+  t.equal(code, 0, 'exits 0 on SIGTERM');
+  const probe = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  await t.rejects(probe.connect(), 'its servers are stopped');
+  probe.disconnect();
+});
