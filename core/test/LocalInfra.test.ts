@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { connect } from 'nats';
 import pg from 'pg';
 import t from 'tap';
+import { z } from 'zod';
 import { LocalInfra } from '../src/infra/LocalInfra.js';
 import { nodeArgsFor } from '../../test/support/node.js';
 
@@ -75,8 +76,9 @@ t.test('a process that dies without cleaning up leaves no server behind', async 
   const leaders = await new Promise<number[]>((resolve, reject) => {
     child.stdout.on('data', (chunk: string) => {
       out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { pids: number[] }).pids);
+      // stdout also carries the fixture's JSON logs; the pids come on their own marked line.
+      const line = out.split('\n').find((l) => l.startsWith('PIDS '));
+      if (line) resolve(z.array(z.number()).parse(JSON.parse(line.slice(5))));
     });
     child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}`)));
   });
