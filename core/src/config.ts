@@ -15,6 +15,9 @@ const env = z.object({
   PC_DATA_DIR: z.string().min(1).default('.data'),
   PC_HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
   PC_PARTITION_MONTHS_AHEAD: z.coerce.number().int().min(1).max(24).default(2),
+  PC_HISTORY_ARCHIVE_DIR: z.string().min(1).optional(),
+  PC_HISTORY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9103),
+  PC_CAPTION_RETENTION_HOURS: z.coerce.number().min(0.01).max(24 * 30).default(24),
   PC_CACHE_DIR: z.string().min(1).optional(),
   XDG_CACHE_HOME: z.string().min(1).optional(),
   MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
@@ -27,7 +30,15 @@ export interface Config {
   redisUrl: string;
   /** Where `polyglot infra up` and the demo keep their data; absolute. */
   dataDir: string;
-  history: { retentionDays: number; partitionMonthsAhead: number };
+  history: {
+    retentionDays: number;
+    partitionMonthsAhead: number;
+    /** Expired partitions are exported here (gzip JSON lines) before they are dropped; absolute. */
+    archiveDir: string;
+    metricsPort: number;
+  };
+  /** How long final captions stay in the JetStream stream (resume, and catch-up of a history writer that was down). */
+  captionRetentionMs: number;
   /** Build caches that outlive a checkout (the mediasoup worker binary); absolute. */
   cacheDir: string;
   /** Unset: the worker `sfu/worker/build.sh` put in cacheDir for the installed mediasoup version. */
@@ -54,7 +65,13 @@ export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Con
     database: { url: e.PC_DATABASE_URL, poolMax: e.PC_DATABASE_POOL_MAX },
     redisUrl: e.PC_REDIS_URL,
     dataDir: path.resolve(cwd, e.PC_DATA_DIR.replace(/^~(?=$|\/)/, os.homedir())),
-    history: { retentionDays: e.PC_HISTORY_RETENTION_DAYS, partitionMonthsAhead: e.PC_PARTITION_MONTHS_AHEAD },
+    history: {
+      retentionDays: e.PC_HISTORY_RETENTION_DAYS,
+      partitionMonthsAhead: e.PC_PARTITION_MONTHS_AHEAD,
+      archiveDir: path.resolve(cwd, e.PC_HISTORY_ARCHIVE_DIR ?? path.join(e.PC_DATA_DIR, 'archive')),
+      metricsPort: e.PC_HISTORY_METRICS_PORT,
+    },
+    captionRetentionMs: Math.round(e.PC_CAPTION_RETENTION_HOURS * 3_600_000),
     cacheDir: e.PC_CACHE_DIR ?? path.join(e.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'polyglot-connect'),
     mediasoupWorkerBin: e.MEDIASOUP_WORKER_BIN,
   };

@@ -3,6 +3,8 @@ import { ConfigError, parseConfig, type Config } from '../config.js';
 import { rootLog } from '../log.js';
 import { infraCommand } from './infraCommand.js';
 import { migrateCommand } from './migrateCommand.js';
+import { publishCommand } from './publishCommand.js';
+import { tokenCommand } from './tokenCommand.js';
 import { upCommand } from './upCommand.js';
 import { UsageError } from './UsageError.js';
 
@@ -14,6 +16,10 @@ usage: polyglot <command> [options]
                       the local NATS, Postgres and Redis servers
   migrate [up|down|status]
                       apply (or roll back, or list) the database migrations on PC_DATABASE_URL
+  publish --session S --wav FILE [--loop] [--node N]
+                      play a WAV file into a session as a live Opus source (ffmpeg -> SFU)
+  token --org O [--session S] --role viewer|speaker|host [--name N] [--ttl 3600]
+                      print an HS256 development token signed with PC_JWT_SECRET
 
 Configuration comes from PC_* environment variables: see docs/configuration.md.`;
 
@@ -21,6 +27,9 @@ const commands: Record<string, (args: string[], cfg: Config) => Promise<number>>
   up: upCommand,
   infra: infraCommand,
   migrate: migrateCommand,
+  publish: publishCommand,
+  // The CLI's main is the one place that reads the environment; token needs PC_ENV and PC_JWT_SECRET.
+  token: (args) => tokenCommand(args, process.env),
 };
 
 async function main(argv: string[]): Promise<number> {
