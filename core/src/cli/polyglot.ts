@@ -6,6 +6,7 @@ import { migrateCommand } from './migrateCommand.js';
 import { publishCommand } from './publishCommand.js';
 import { tokenCommand } from './tokenCommand.js';
 import { upCommand } from './upCommand.js';
+import { watchCommand } from './watchCommand.js';
 import { UsageError } from './UsageError.js';
 
 const HELP = `polyglot: Polyglot Connect operator CLI
@@ -18,6 +19,8 @@ usage: polyglot <command> [options]
                       apply (or roll back, or list) the database migrations on PC_DATABASE_URL
   publish --session S --wav FILE [--loop] [--node N]
                       play a WAV file into a session as a live Opus source (ffmpeg -> SFU)
+  watch --session S --lang L [--json] [--after-seq N] [--finals N]
+                      print a session's captions in one language as they arrive
   token --org O [--session S] --role viewer|speaker|host [--name N] [--ttl 3600]
                       print an HS256 development token signed with PC_JWT_SECRET
 
@@ -28,6 +31,7 @@ const commands: Record<string, (args: string[], cfg: Config) => Promise<number>>
   infra: infraCommand,
   migrate: migrateCommand,
   publish: publishCommand,
+  watch: watchCommand,
   // The CLI's main is the one place that reads the environment; token needs PC_ENV and PC_JWT_SECRET.
   token: (args) => tokenCommand(args, process.env),
 };

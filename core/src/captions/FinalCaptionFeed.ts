@@ -1,0 +1,65 @@
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { CaptionDecodeError, decodeCaption, type CaptionEvent } from './CaptionEvent.js';
+import { CAPTION_STREAM } from './captionStream.js';
+import { finalCaptionSubject } from './subjects.js';
+
+export interface FinalCaptionFeedOptions {
+  /** Replay the stored finals with a seq above this one first (resume); unset: only new finals. */
+  afterSeq?: number;
+  /** Called for a stored message that is not a valid caption; it is skipped. */
+  onMalformed?: (err: CaptionDecodeError) => void;
+}
+
+/**
+ * The final captions of one (session, language), in seq order, from the JetStream stream: an
+ * ephemeral consumer filtered to that one subject, so the server sends nothing else. (The ordered
+ * consumer API of the nats client needs nats-server 2.10; Debian 12 ships 2.9.)
+ */
+export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
+  readonly #messages: ConsumerMessages;
+  readonly #afterSeq: number;
+  readonly #onMalformed: ((err: CaptionDecodeError) => void) | undefined;
+
+  private constructor(messages: ConsumerMessages, afterSeq: number, onMalformed: ((err: CaptionDecodeError) => void) | undefined) {
+    this.#messages = messages;
+    this.#afterSeq = afterSeq;
+    this.#onMalformed = onMalformed;
+  }
+
+  static async open(nc: NatsConnection, session: string, lang: string, opts: FinalCaptionFeedOptions = {}): Promise<FinalCaptionFeed> {
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.consumers.add(CAPTION_STREAM, {
+      filter_subject: finalCaptionSubject(session, lang),
+      deliver_policy: opts.afterSeq === undefined ? DeliverPolicy.New : DeliverPolicy.All,
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      // The server deletes the consumer this long after its reader is gone.
+      inactive_threshold: 30_000_000_000,
+    });
+    const consumer = await nc.jetstream().consumers.get(CAPTION_STREAM, info.name);
+    return new FinalCaptionFeed(await consumer.consume(), opts.afterSeq ?? -1, opts.onMalformed);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<CaptionEvent> {
+    let lastSeq = this.#afterSeq;
+    for await (const msg of this.#messages) {
+      let event: CaptionEvent;
+      try {
+        event = decodeCaption(msg.data);
+      } catch (err) {
+        if (!(err instanceof CaptionDecodeError)) throw err;
+        this.#onMalformed?.(err);
+        continue;
+      }
+      // A republished caption can sit in the stream twice; seq makes each one count once.
+      if (event.seq <= lastSeq) continue;
+      lastSeq = event.seq;
+      yield event;
+    }
+  }
+
+  /** Ends the iteration; idempotent. */
+  async close(): Promise<void> {
+    await this.#messages.close();
+  }
+}
