@@ -4,7 +4,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { moduleLog } from '../../core/src/log.js';
 import { InvalidStateError, UnavailableError } from './errors.js';
-import { SafeEmitter } from './events.js';
+import { SafeEmitter } from '../../core/src/events.js';
 
 const moduleLogger = moduleLog('MediaWorkerPool');
 

@@ -3,7 +3,7 @@ import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { moduleLog } from '../../core/src/log.js';
 import { InternalError, InvalidArgumentError, InvalidStateError, NotFoundError, SfuError } from './errors.js';
-import { SafeEmitter } from './events.js';
+import { SafeEmitter } from '../../core/src/events.js';
 import type { MediaWorkerPool } from './MediaWorkerPool.js';
 import type { DtlsParameters, IceCandidate, IceParameters, ProducerInfo, RtpCapabilities, RtpParameters } from './rpc/protocol.js';
 

@@ -3,7 +3,7 @@ import type { KV, Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { moduleLog } from '../../core/src/log.js';
 import { InvalidStateError, NotFoundError, SfuError, UnavailableError } from './errors.js';
-import { SafeEmitter } from './events.js';
+import { SafeEmitter } from '../../core/src/events.js';
 import type { MediaWorkerPool } from './MediaWorkerPool.js';
 import {
   ANNOUNCE_SUBJECT,

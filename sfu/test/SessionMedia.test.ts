@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { types } from 'mediasoup';
 import t from 'tap';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
-import { onceEvent } from '../src/events.js';
+import { onceEvent } from '../../core/src/events.js';
 import { SessionMedia } from '../src/SessionMedia.js';
 import { LISTEN, countRtp, feedOpus, startPool, uniqueId, within } from './_harness.js';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { AudioTap, CHUNK_SAMPLES } from '../src/captions/AudioTap.js';
 import { parseRtp, rtpTimestampDelta } from '../src/captions/rtpTime.js';
-import { onceEvent } from '../src/events.js';
+import { onceEvent } from '../../core/src/events.js';
 import { SessionMedia } from '../src/SessionMedia.js';
 import { moduleLog } from '../../core/src/log.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
-import { onceEvent } from '../src/events.js';
+import { onceEvent } from '../../core/src/events.js';
 import { SfuClient } from '../src/rpc/SfuClient.js';
 import { SfuNode } from '../src/SfuNode.js';
 import { LISTEN, type Teardown, connectNats, countRtp, feedOpus, startPool, uniqueId, watchSession, within } from './_harness.js';

@@ -1,7 +1,7 @@
 import { OpusDecoder } from 'opus-decoder';
 import type { Logger } from 'pino';
 import type { types } from 'mediasoup';
-import { SafeEmitter } from '../events.js';
+import { SafeEmitter } from '../../../core/src/events.js';
 import type { SessionMedia } from '../SessionMedia.js';
 import { OPUS_RTP_CLOCK_HZ, parseRtp, rtpTimestampDelta } from './rtpTime.js';
 

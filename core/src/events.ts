@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { moduleLog } from '../../core/src/log.js';
+import { moduleLog } from './log.js';
 
 const log = moduleLog('events');
 

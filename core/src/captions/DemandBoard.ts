@@ -1,0 +1,69 @@
+import type { KV, NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { DEMAND_REFRESH_MS, demandKey, openDemandBucket, type DemandValue } from './demandBucket.js';
+
+/**
+ * A signaling node's side of language demand: how many local viewers want each language, per
+ * session, written to the demand bucket when it changes and refreshed while it lasts.
+ */
+export class DemandBoard {
+  readonly #kv: KV;
+  readonly #node: string;
+  readonly #log: Logger;
+  /** session -> language -> local viewers */
+  readonly #counts = new Map<string, Map<string, number>>();
+  readonly #refresh: NodeJS.Timeout;
+  #closed = false;
+
+  private constructor(kv: KV, node: string, log: Logger) {
+    this.#kv = kv;
+    this.#node = node;
+    this.#log = log;
+    this.#refresh = setInterval(() => {
+      for (const session of this.#counts.keys()) this.#write(session);
+    }, DEMAND_REFRESH_MS);
+  }
+
+  static async open(nc: NatsConnection, node: string, log: Logger): Promise<DemandBoard> {
+    return new DemandBoard(await openDemandBucket(nc), node, log.child({ node }));
+  }
+
+  /** A viewer of `session` now reads `lang` (joined, or switched to it). */
+  add(session: string, lang: string): void {
+    const langs = this.#counts.get(session) ?? new Map<string, number>();
+    this.#counts.set(session, langs);
+    const before = langs.get(lang) ?? 0;
+    langs.set(lang, before + 1);
+    this.#write(session);
+  }
+
+  /** A viewer of `session` stopped reading `lang` (left, or switched away). */
+  remove(session: string, lang: string): void {
+    const langs = this.#counts.get(session);
+    const before = langs?.get(lang);
+    if (!langs || before === undefined) return;
+    if (before > 1) langs.set(lang, before - 1);
+    else langs.delete(lang);
+    if (langs.size === 0) this.#counts.delete(session);
+    this.#write(session);
+  }
+
+  #write(session: string): void {
+    if (this.#closed) return;
+    const langs = this.#counts.get(session);
+    const key = demandKey(session, this.#node);
+    const op = langs
+      ? this.#kv.put(key, JSON.stringify({ langs: [...langs.keys()], viewers: Object.fromEntries(langs) } satisfies DemandValue))
+      : this.#kv.delete(key);
+    op.catch((err: unknown) => this.#log.warn({ err, session }, 'demand update failed; the next refresh retries'));
+  }
+
+  /** Stops refreshing and withdraws this node's demand. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#refresh);
+    await Promise.allSettled([...this.#counts.keys()].map((session) => this.#kv.delete(demandKey(session, this.#node))));
+    this.#counts.clear();
+  }
+}

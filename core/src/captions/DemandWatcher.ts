@@ -1,0 +1,92 @@
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { Logger } from 'pino';
+import { SafeEmitter } from '../events.js';
+import { DEMAND_TTL_MS, demandValueSchema, openDemandBucket } from './demandBucket.js';
+
+export type DemandWatcherEvents = {
+  /** The set of wanted languages changed: `added` became wanted, `removed` is wanted by nobody now. */
+  change: [{ langs: ReadonlySet<string>; added: string[]; removed: string[] }];
+};
+
+/**
+ * The caption pipeline's view of one session's language demand: the union of every signaling
+ * node's languages, from live entries only (see demandBucket.ts for why expiry is ours).
+ */
+export class DemandWatcher extends SafeEmitter<DemandWatcherEvents> {
+  readonly session: string;
+  readonly #watch: QueuedIterator<KvEntry>;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  /** node -> languages and when that node last wrote them */
+  readonly #nodes = new Map<string, { langs: string[]; at: number }>();
+  #langs = new Set<string>();
+  readonly #sweep: NodeJS.Timeout;
+  readonly #pump: Promise<void>;
+
+  private constructor(session: string, watch: QueuedIterator<KvEntry>, log: Logger, now: () => number) {
+    super();
+    this.session = session;
+    this.#watch = watch;
+    this.#log = log;
+    this.#now = now;
+    this.#sweep = setInterval(() => this.#recompute(), DEMAND_TTL_MS / 3);
+    this.#pump = (async () => {
+      for await (const entry of watch) this.#apply(entry);
+    })().catch((err: unknown) => this.#log.error({ err }, 'demand watch ended'));
+  }
+
+  static async open(nc: NatsConnection, session: string, log: Logger, now: () => number = Date.now): Promise<DemandWatcher> {
+    const kv: KV = await openDemandBucket(nc);
+    const watch = await kv.watch({ key: `${session}.*` });
+    return new DemandWatcher(session, watch, log.child({ sessionId: session }), now);
+  }
+
+  /** Languages some viewer wants right now. */
+  get langs(): ReadonlySet<string> {
+    return this.#langs;
+  }
+
+  #apply(entry: KvEntry): void {
+    const node = entry.key.slice(this.session.length + 1);
+    if (entry.operation !== 'PUT') {
+      this.#nodes.delete(node);
+    } else {
+      let value: unknown;
+      try {
+        value = JSON.parse(entry.string());
+      } catch {
+        value = undefined;
+      }
+      const parsed = demandValueSchema.safeParse(value);
+      if (!parsed.success) {
+        this.#log.warn({ key: entry.key }, 'malformed demand entry ignored');
+        return;
+      }
+      this.#nodes.set(node, { langs: parsed.data.langs, at: entry.created.getTime() });
+    }
+    this.#recompute();
+  }
+
+  #recompute(): void {
+    const cutoff = this.#now() - DEMAND_TTL_MS;
+    const next = new Set<string>();
+    for (const [node, { langs, at }] of this.#nodes) {
+      if (at < cutoff) {
+        this.#nodes.delete(node);
+        continue;
+      }
+      for (const lang of langs) next.add(lang);
+    }
+    const added = [...next].filter((l) => !this.#langs.has(l));
+    const removed = [...this.#langs].filter((l) => !next.has(l));
+    this.#langs = next;
+    if (added.length > 0 || removed.length > 0) this.safeEmit('change', { langs: next, added, removed });
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    this.#watch.stop();
+    await this.#pump;
+  }
+}

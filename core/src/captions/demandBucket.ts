@@ -1,0 +1,29 @@
+import type { KV, NatsConnection } from 'nats';
+import { z } from 'zod';
+
+/**
+ * Language demand: per session and signaling node, the caption languages that node's viewers want
+ * right now, in a JetStream KV bucket. Keys are `<session>.<node>`. A node refreshes its entries
+ * every DEMAND_REFRESH_MS; readers ignore entries older than DEMAND_TTL_MS, so a node that died
+ * stops costing translations within that time. (The bucket's max_age only reclaims storage: on
+ * nats-server 2.9 an expired entry produces no event a watcher could see.)
+ */
+export const DEMAND_BUCKET = 'pc_demand';
+export const DEMAND_REFRESH_MS = 5_000;
+export const DEMAND_TTL_MS = 15_000;
+
+export const demandValueSchema = z.object({
+  langs: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).max(256),
+  /** Viewers behind each language on that node (for the host's per-language counts). */
+  viewers: z.record(z.number().int().nonnegative()).optional(),
+});
+
+export type DemandValue = z.infer<typeof demandValueSchema>;
+
+export function demandKey(session: string, node: string): string {
+  return `${session}.${node}`;
+}
+
+export async function openDemandBucket(nc: NatsConnection): Promise<KV> {
+  return nc.jetstream().views.kv(DEMAND_BUCKET, { history: 1, ttl: DEMAND_TTL_MS * 4 });
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'nats';
+import t from 'tap';
+import { DemandBoard } from '../src/captions/DemandBoard.js';
+import { DEMAND_TTL_MS } from '../src/captions/demandBucket.js';
+import { DemandWatcher, type DemandWatcherEvents } from '../src/captions/DemandWatcher.js';
+import { onceEvent } from '../src/events.js';
+import { moduleLog } from '../src/log.js';
+import { useInfra } from '../../test/support/infra.js';
+
+const log = moduleLog('test');
+type Change = DemandWatcherEvents['change'][0];
+
+t.test('the pipeline sees the union of every node viewers languages, as they change', async (t) => {
+  const { PC_NATS_URL } = await useInfra();
+  const nc = await connect({ servers: PC_NATS_URL });
+  t.teardown(() => nc.close());
+  const session = randomUUID();
+  const nodeA = await DemandBoard.open(nc, 'node-a', log);
+  const nodeB = await DemandBoard.open(nc, 'node-b', log);
+  t.teardown(() => Promise.all([nodeA.close(), nodeB.close()]));
+  const watcher = await DemandWatcher.open(nc, session, log);
+  t.teardown(() => watcher.close());
+  const next = async (): Promise<Change> => (await onceEvent(watcher, 'change'))[0];
+
+  let change = next();
+  nodeA.add(session, 'es');
+  t.same(await change, { langs: new Set(['es']), added: ['es'], removed: [] });
+
+  change = next();
+  nodeB.add(session, 'ca');
+  t.same((await change).added, ['ca']);
+
+  nodeA.add(session, 'es'); // a second Spanish viewer changes no language
+  change = next();
+  nodeB.add(session, 'gl');
+  t.same((await change).added, ['gl'], 'only real changes are events');
+
+  nodeA.remove(session, 'es');
+  change = next();
+  nodeA.remove(session, 'es');
+  t.same((await change).removed, ['es'], 'a language goes when its last viewer does');
+
+  change = next();
+  await nodeB.close();
+  const after = await change;
+  t.same([...watcher.langs], [], 'a node that closes withdraws its demand');
+  t.same(after.removed.sort(), ['ca', 'gl']);
+});
+
+t.test("a node's demand older than the TTL does not count (a dead node stops costing translations)", async (t) => {
+  const { PC_NATS_URL } = await useInfra();
+  const nc = await connect({ servers: PC_NATS_URL });
+  t.teardown(() => nc.close());
+  const session = randomUUID();
+  const board = await DemandBoard.open(nc, 'node-dead', log);
+  t.teardown(() => board.close());
+  let clockSkewMs = 0;
+  const watcher = await DemandWatcher.open(nc, session, log, () => Date.now() + clockSkewMs);
+  t.teardown(() => watcher.close());
+  const seen = onceEvent(watcher, 'change');
+  board.add(session, 'es');
+  t.same((await seen)[0].added, ['es']);
+
+  // Time passes with no refresh from that node: the next look at the entries drops it.
+  clockSkewMs = DEMAND_TTL_MS + 1_000;
+  const expired = onceEvent(watcher, 'change');
+  board.add(session, 'ca'); // any write makes the watcher look again; this one is stale too
+  t.same((await expired)[0].removed, ['es']);
+  t.same([...watcher.langs], [], 'expired entries are ignored');
+});
