@@ -1,0 +1,471 @@
+import type { Logger } from 'pino';
+import { WebSocket, type RawData } from 'ws';
+import { moduleLog } from '../../core/src/log.js';
+import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorCode } from './closeCodes.js';
+import {
+  FloodError,
+  ForbiddenError,
+  InvalidArgumentError,
+  InvalidStateError,
+  NotFoundError,
+  OtherOrganizationError,
+  QuotaExceededError,
+  RefreshMismatchError,
+  SessionEndedError,
+  SlowConsumerError,
+  UnauthenticatedError,
+} from './errors.js';
+import { SafeEmitter } from '../../core/src/events.js';
+import { decodeClientMessage, MAX_MESSAGE_BYTES, type ClientMessage, type ClientMessageOf, type RequestId, type ServerMessage } from './protocol.js';
+import type { RoomMember, SessionRoom } from './SessionRoom.js';
+import type { SessionInfo, SessionStore } from './SessionStore.js';
+import { TokenBucket } from './TokenBucket.js';
+import type { Principal, TokenVerifier } from './TokenVerifier.js';
+
+const log = moduleLog('Connection');
+
+/** The server messages that answer a request (they carry an optional `id`). */
+type ReplyMessage = Extract<ServerMessage, { id?: RequestId | undefined }>;
+
+export interface ConnectionLimits {
+  /** The first message must be a valid `auth` within this, or the socket closes with 4401. */
+  authTimeoutMs: number;
+  /** Larger text frames get a `message_too_large` error frame. */
+  maxMessageBytes: number;
+  /** Token bucket per socket: `burst` messages at once, `perSecond` sustained. */
+  rateLimit: { burst: number; perSecond: number; maxDropped: number };
+  /** Requests queued behind a slow one (an SFU call) before further ones are refused. */
+  maxPendingRequests: number;
+  /** Unsent bytes a socket may hold before it is cut off as a slow consumer. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  authTimeoutMs: 5_000,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  // A media setup is ~6 requests and a caption viewer sends almost nothing; 40 at once and 20/s
+  // sustained leaves room for both, and a client that keeps going after 40 refusals is flooding.
+  rateLimit: { burst: 40, perSecond: 20, maxDropped: 40 },
+  maxPendingRequests: 32,
+  maxBufferedBytes: 1024 * 1024,
+};
+
+/** Every this many bytes of a frame cost one more token, so big frames drain the bucket faster. */
+const BYTES_PER_TOKEN = 16 * 1024;
+
+export interface ConnectionOptions {
+  ws: WebSocket;
+  /** Unique per socket; also its SFU peer id. */
+  id: string;
+  verifier: TokenVerifier;
+  store: SessionStore;
+  /** The parent's room for a session (created on first use). */
+  roomFor: (sessionId: string) => SessionRoom;
+  limits: ConnectionLimits;
+}
+
+export type ConnectionEvents = {
+  /** The socket is closed; the parent forgets it. */
+  '@close': [code: number];
+};
+
+export type ConnectionObserverEvents = {
+  message: [type: ClientMessage['type']];
+  errorFrame: [code: ErrorCode];
+  authenticated: [principal: Principal];
+  /** A close we initiated, and why. */
+  closing: [code: number, reason: string];
+  rateLimited: [];
+};
+
+type Phase = 'auth' | 'open' | 'closed';
+
+/**
+ * One client WebSocket: authentication (a token in the first message, a deadline, expiry and
+ * refresh), message decoding and rate limiting, and the media signaling relay to the SFU serving
+ * its session. Requests are handled one at a time, in order, so a client may pipeline them.
+ */
+export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMember {
+  readonly id: string;
+  readonly observer = new SafeEmitter<ConnectionObserverEvents>();
+  /** Resolves once the socket is closed and its media released on the SFU. */
+  readonly closed: Promise<void>;
+  readonly #ws: WebSocket;
+  readonly #verifier: TokenVerifier;
+  readonly #store: SessionStore;
+  readonly #roomFor: (sessionId: string) => SessionRoom;
+  readonly #limits: ConnectionLimits;
+  readonly #bucket: TokenBucket;
+  #log: Logger;
+  #phase: Phase = 'auth';
+  #sawFirstFrame = false;
+  #principal: Principal | undefined;
+  #room: SessionRoom | undefined;
+  #language: string | undefined;
+  #inMedia = false;
+  /** The SFU holds transports for this peer (released on close). */
+  #hasSfuPeer = false;
+  #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #dropped = 0;
+  #authTimer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #resolveClosed!: () => void;
+
+  constructor({ ws, id, verifier, store, roomFor, limits }: ConnectionOptions) {
+    super();
+    this.id = id;
+    this.#ws = ws;
+    this.#verifier = verifier;
+    this.#store = store;
+    this.#roomFor = roomFor;
+    this.#limits = limits;
+    this.#bucket = new TokenBucket({ capacity: limits.rateLimit.burst, refillPerSecond: limits.rateLimit.perSecond });
+    this.#log = log.child({ connectionId: id });
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#authTimer = setTimeout(
+      () => this.#fail(new UnauthenticatedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
+      limits.authTimeoutMs,
+    );
+    ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    ws.on('close', (code) => this.#onSocketClosed(code));
+    // 'error' precedes 'close' (a protocol violation, a reset); the close handler does the cleanup.
+    ws.on('error', (err) => this.#log.debug({ err }, 'socket error'));
+  }
+
+  get principal(): Principal | undefined {
+    return this.#principal;
+  }
+
+  get isViewer(): boolean {
+    return this.#principal?.role === 'viewer';
+  }
+
+  get seesViewerCount(): boolean {
+    return this.#principal !== undefined && this.#principal.role !== 'viewer';
+  }
+
+  get inMedia(): boolean {
+    return this.#inMedia;
+  }
+
+  /** The caption language this socket reads (setLanguage); undefined reads the source language. */
+  get language(): string | undefined {
+    return this.#language;
+  }
+
+  /** Sends one message if the socket is open; cuts off a client that does not read. */
+  send(message: ServerMessage): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (this.#ws.bufferedAmount > this.#limits.maxBufferedBytes) {
+      this.#fail(new SlowConsumerError(`more than ${this.#limits.maxBufferedBytes} bytes unread`), undefined);
+      return;
+    }
+    this.#ws.send(JSON.stringify(message));
+  }
+
+  /** Parent-only: this node is shutting down. The client should reconnect after about reconnectInMs. */
+  goaway(reconnectInMs: number): void {
+    if (this.#phase === 'open') this.send({ type: 'goaway', reason: 'node shutting down', reconnectInMs });
+    else this.close(CloseCode.GoingAway, 'node shutting down');
+  }
+
+  sessionEnded(reason: string): void {
+    if (this.#phase !== 'open') return;
+    this.send({ type: 'sessionEnded', reason });
+    this.close(CloseCode.SessionEnded, 'session ended');
+  }
+
+  mediaReset(reason: string): void {
+    if (!this.#inMedia) return;
+    this.#inMedia = false;
+    this.#hasSfuPeer = false;
+    this.send({ type: 'mediaReset', reason });
+  }
+
+  /**
+   * Starts the closing handshake (idempotent). The socket is forgotten once the client answers, or
+   * after ws's close timeout; terminate() ends it at once.
+   */
+  close(code: CloseCodeValue, reason: string): void {
+    if (this.#phase === 'closed') return;
+    this.#phase = 'closed';
+    this.#clearTimers();
+    this.observer.safeEmit('closing', code, reason);
+    this.#ws.close(code, reason);
+  }
+
+  /** Drops the TCP connection without a closing handshake (drain deadline passed). */
+  terminate(): void {
+    this.#phase = 'closed';
+    this.#clearTimers();
+    this.#ws.terminate();
+  }
+
+  #onFrame(data: RawData, isBinary: boolean): void {
+    if (this.#phase === 'closed') return;
+    const size = byteLength(data);
+    if (!this.#bucket.take(1 + Math.floor(size / BYTES_PER_TOKEN))) {
+      this.#dropped += 1;
+      this.observer.safeEmit('rateLimited');
+      if (this.#dropped > this.#limits.rateLimit.maxDropped) {
+        this.#fail(new FloodError(`kept sending after ${this.#limits.rateLimit.maxDropped} refused messages`), undefined);
+      } else if (this.#dropped === 1) {
+        // One notice per episode: answering every dropped frame would amplify the flood.
+        this.#fail(new QuotaExceededError('too many messages; this and further messages are dropped until the limit refills', this.#bucket.msUntil(1)), undefined, 'open');
+      }
+      return;
+    }
+    this.#dropped = 0;
+    const first = !this.#sawFirstFrame;
+    this.#sawFirstFrame = true;
+    if (isBinary) return this.#refuse(first, new InvalidArgumentError('binary frames are not accepted; send JSON text', 'invalid_message'), undefined);
+    if (size > this.#limits.maxMessageBytes) {
+      return this.#refuse(first, new InvalidArgumentError(`message of ${size} bytes exceeds ${this.#limits.maxMessageBytes}`, 'message_too_large'), undefined);
+    }
+    const decoded = decodeClientMessage(rawText(data));
+    if (!decoded.ok) return this.#refuse(first, decoded.error, decoded.requestId);
+    const message = decoded.message;
+    if (first && message.type !== 'auth') {
+      return this.#fail(new UnauthenticatedError('the first message must be auth', 'not_first'), message.id);
+    }
+    if (this.#pending >= this.#limits.maxPendingRequests) {
+      return this.#fail(new QuotaExceededError(`${this.#pending} requests already pending`, 1_000), message.id, 'open');
+    }
+    this.observer.safeEmit('message', message.type);
+    this.#pending += 1;
+    this.#queue = this.#queue.then(async () => {
+      try {
+        if (this.#phase !== 'closed') await this.#handle(message);
+      } catch (err) {
+        this.#fail(err, message.id);
+      } finally {
+        this.#pending -= 1;
+      }
+    });
+  }
+
+  /**
+   * A frame that did not decode. As the first frame it ends the socket (4401); any later one, even
+   * one pipelined behind an auth still being verified, gets an error frame.
+   */
+  #refuse(first: boolean, err: InvalidArgumentError, id: RequestId | undefined): void {
+    if (first) this.#fail(new UnauthenticatedError(`the first message must be auth: ${err.message}`, 'not_first', err), id);
+    else this.#fail(err, id, 'open');
+  }
+
+  async #handle(message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'auth':
+        return this.#auth(message);
+      case 'refresh':
+        return this.#refresh(message);
+      case 'ping':
+        return this.#reply(message, { type: 'pong' });
+      case 'setLanguage':
+        this.#language = message.language;
+        return this.#reply(message, { type: 'languageSet', language: message.language });
+      case 'join':
+        return this.#join(message);
+      case 'createTransport': {
+        if (message.direction === 'send') this.#requireProducerRole('publish audio');
+        const session = this.#requireMedia();
+        this.#hasSfuPeer = true;
+        const t = await this.#sfu('createWebRtcTransport', { session, peer: this.id, direction: message.direction });
+        return this.#reply(message, { type: 'transportCreated', transportId: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters });
+      }
+      case 'connectTransport': {
+        const session = this.#requireMedia();
+        await this.#sfu('connectTransport', { session, peer: this.id, transportId: message.transportId, dtlsParameters: message.dtlsParameters });
+        return this.#reply(message, { type: 'transportConnected', transportId: message.transportId });
+      }
+      case 'produce': {
+        this.#requireProducerRole('produce');
+        const session = this.#requireMedia();
+        const p = await this.#sfu('produce', { session, peer: this.id, transportId: message.transportId, kind: message.kind, rtpParameters: message.rtpParameters });
+        return this.#reply(message, { type: 'produced', producerId: p.producerId });
+      }
+      case 'consume': {
+        const session = this.#requireMedia();
+        const c = await this.#sfu('consume', { session, peer: this.id, transportId: message.transportId, producerId: message.producerId, rtpCapabilities: message.rtpCapabilities });
+        return this.#reply(message, { type: 'consumed', consumerId: c.consumerId, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters });
+      }
+      case 'resume': {
+        const session = this.#requireMedia();
+        await this.#sfu('resumeConsumer', { session, peer: this.id, consumerId: message.consumerId });
+        return this.#reply(message, { type: 'resumed', consumerId: message.consumerId });
+      }
+      case 'leaveMedia': {
+        const principal = this.#requireOpen();
+        if (this.#hasSfuPeer) await this.#sfu('closePeer', { session: sessionOf(principal), peer: this.id });
+        this.#inMedia = false;
+        this.#hasSfuPeer = false;
+        return this.#reply(message, { type: 'mediaLeft' });
+      }
+    }
+  }
+
+  async #auth(message: ClientMessageOf<'auth'>): Promise<void> {
+    if (this.#phase !== 'auth') throw new InvalidStateError('already authenticated; use refresh for a new token');
+    const principal = await this.#verifier.verify(message.token);
+    if (principal.session === undefined) throw new UnauthenticatedError('the token names no session', 'claims');
+    const session = await this.#store.lookup(principal.session);
+    checkSessionAccess(principal, session);
+    if (this.#phase !== 'auth') return; // closed (deadline, shutdown) while we were looking
+    clearTimeout(this.#authTimer);
+    this.#principal = principal;
+    this.#phase = 'open';
+    this.#log = this.#log.child({ sessionId: principal.session, sub: principal.sub, role: principal.role });
+    this.#armExpiry();
+    this.#room = this.#roomFor(principal.session);
+    this.#room.add(this);
+    this.observer.safeEmit('authenticated', principal);
+    this.#reply(message, {
+      type: 'welcome',
+      connectionId: this.id,
+      session: { id: session.id, title: session.title, sourceLanguage: session.sourceLanguage, status: session.status },
+      role: principal.role,
+      sub: principal.sub,
+      name: principal.name,
+      expiresAt: principal.expiresAtMs,
+      limits: { maxMessageBytes: this.#limits.maxMessageBytes },
+    });
+  }
+
+  async #refresh(message: ClientMessageOf<'refresh'>): Promise<void> {
+    const current = this.#requireOpen();
+    let next: Principal;
+    try {
+      next = await this.#verifier.verify(message.token);
+    } catch (err) {
+      // A bad refresh token leaves the socket on its current, still valid, token.
+      if (err instanceof UnauthenticatedError) throw new InvalidArgumentError(`refresh token refused: ${err.message}`, 'invalid_token', err);
+      throw err;
+    }
+    const differs = (['sub', 'org', 'session', 'role'] as const).filter((k) => next[k] !== current[k]);
+    if (differs.length > 0) throw new RefreshMismatchError(`the refresh token's ${differs.join(', ')} differ from this socket's`);
+    if (this.#phase !== 'open') return;
+    this.#principal = next;
+    this.#armExpiry();
+    this.#reply(message, { type: 'refreshed', expiresAt: next.expiresAtMs });
+  }
+
+  async #join(message: ClientMessageOf<'join'>): Promise<void> {
+    const principal = this.#requireOpen();
+    const session = sessionOf(principal);
+    // The cached lookup, so a join storm costs no query per socket; an ended session closes the socket.
+    checkSessionAccess(principal, await this.#store.lookup(session));
+    const [caps, listed] = await Promise.all([this.#sfu('getRouterRtpCapabilities', { session }), this.#sfu('listProducers', { session })]);
+    this.#inMedia = true;
+    this.#reply(message, {
+      type: 'joined',
+      routerRtpCapabilities: caps.rtpCapabilities,
+      producers: listed.producers.filter((p) => p.peer !== this.id).map((p) => ({ producerId: p.producerId, kind: p.kind })),
+    });
+  }
+
+  #sfu: SessionRoom['sfuRequest'] = (method, params) => {
+    if (!this.#room) throw new InvalidStateError('not authenticated');
+    return this.#room.sfuRequest(method, params);
+  };
+
+  #requireOpen(): Principal {
+    if (this.#phase !== 'open' || !this.#principal) throw new InvalidStateError('not authenticated');
+    return this.#principal;
+  }
+
+  #requireMedia(): string {
+    const principal = this.#requireOpen();
+    if (!this.#inMedia) throw new InvalidStateError('send join first');
+    return sessionOf(principal);
+  }
+
+  #requireProducerRole(what: string): void {
+    const principal = this.#requireOpen();
+    if (principal.role === 'viewer') throw new ForbiddenError(`a viewer cannot ${what}`);
+  }
+
+  /** A reply carries the request's id, when it had one. */
+  #reply(request: { id?: RequestId | undefined }, message: ReplyMessage): void {
+    if (request.id !== undefined) message.id = request.id;
+    this.send(message);
+  }
+
+  /** Reports an error as a frame, or closes the socket, as closeCodes.ts decides. */
+  #fail(err: unknown, id: RequestId | undefined, phase: 'auth' | 'open' | undefined = undefined): void {
+    if (this.#phase === 'closed') return;
+    const failure = socketFailureFor(err, phase ?? this.#phase);
+    if (failure.kind === 'close') {
+      // A client's mistake is worth a line, not a stack trace; our own failure is worth both.
+      if (failure.code === CloseCode.InternalError) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
+      else this.#log.info({ closeCode: failure.code, reason: failure.reason }, 'closing socket');
+      this.close(failure.code, failure.reason);
+      return;
+    }
+    if (failure.code === 'internal') this.#log.error({ err }, 'request failed');
+    this.observer.safeEmit('errorFrame', failure.code);
+    const frame: ServerMessage = { type: 'error', code: failure.code, message: failure.message };
+    if (failure.retryAfterMs !== undefined) frame.retryAfterMs = failure.retryAfterMs;
+    if (id !== undefined) frame.id = id;
+    this.send(frame);
+  }
+
+  #armExpiry(): void {
+    clearTimeout(this.#expiryTimer);
+    const principal = this.#principal;
+    if (!principal) return;
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer token re-arms when that fires.
+    const inMs = Math.min(principal.expiresAtMs - Date.now(), 2 ** 31 - 1);
+    this.#expiryTimer = setTimeout(() => {
+      if (Date.now() >= principal.expiresAtMs) this.#fail(new UnauthenticatedError('token expired; refresh before exp', 'expired'), undefined);
+      else this.#armExpiry();
+    }, Math.max(0, inMs));
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#authTimer);
+    clearTimeout(this.#expiryTimer);
+  }
+
+  #onSocketClosed(code: number): void {
+    this.#phase = 'closed';
+    this.#clearTimers();
+    const room = this.#room;
+    const principal = this.#principal;
+    this.#room = undefined;
+    // Release this peer's transports on the SFU. Started before leaving the room: the last member
+    // leaving closes the room, which refuses new requests.
+    const release =
+      room && principal && this.#hasSfuPeer
+        ? room
+            .sfuRequest('closePeer', { session: sessionOf(principal), peer: this.id })
+            .then(() => undefined)
+            .catch((err: unknown) => this.#log.warn({ err }, 'closePeer failed; the SFU reclaims the transports when the session closes'))
+        : Promise.resolve();
+    room?.remove(this);
+    this.emit('@close', code);
+    void release.finally(() => this.#resolveClosed());
+  }
+}
+
+function sessionOf(principal: Principal): string {
+  if (principal.session === undefined) throw new InvalidStateError('the token names no session');
+  return principal.session;
+}
+
+/** The socket's token may open this session: it exists, it is its organization's, it has not ended. */
+function checkSessionAccess(principal: Principal, session: SessionInfo | undefined): asserts session is SessionInfo {
+  if (!session) throw new NotFoundError('no such session');
+  if (session.organizationId !== principal.org) throw new OtherOrganizationError("the token's organization does not own this session");
+  if (session.status === 'ended') throw new SessionEndedError('the session has ended');
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+}

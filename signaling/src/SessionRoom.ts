@@ -1,0 +1,272 @@
+import type { Logger } from 'pino';
+import type { NatsConnection, Subscription } from 'nats';
+import { moduleLog } from '../../core/src/log.js';
+import { SfuError } from '../../sfu/src/errors.js';
+import { decodeSessionEvent, sessionEventsSubject, type RpcMethod, type RpcParams, type RpcResult, type SessionEvent } from '../../sfu/src/rpc/protocol.js';
+import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import { InvalidStateError } from './errors.js';
+import { SafeEmitter } from '../../core/src/events.js';
+import type { ServerMessage } from './protocol.js';
+import { controlSubject, decodeControlEvent, encodeControlEvent, type ControlEvent } from './sessionControl.js';
+import type { SessionStore } from './SessionStore.js';
+
+const log = moduleLog('SessionRoom');
+
+/** What a room needs from a socket (Connection implements it). */
+export interface RoomMember {
+  /** Also the member's SFU peer id. */
+  readonly id: string;
+  readonly isViewer: boolean;
+  /** Hosts and speakers see the live viewer count. */
+  readonly seesViewerCount: boolean;
+  /** Joined the media path (wants producer announcements). */
+  readonly inMedia: boolean;
+  send(message: ServerMessage): void;
+  /** The host ended the session: tell the client, then close (parent-only). */
+  sessionEnded(reason: string): void;
+  /** The media server dropped this member's transports: tell the client to join again (parent-only). */
+  mediaReset(reason: string): void;
+}
+
+export interface SessionRoomOptions {
+  sessionId: string;
+  nc: NatsConnection;
+  sfu: SfuClient;
+  store: SessionStore;
+  nodeId: string;
+  /** How often this node repeats its viewer count; other nodes drop it after 3 intervals. */
+  presenceIntervalMs?: number;
+}
+
+export type SessionRoomEvents = {
+  /** The last member left; the parent closes the room. */
+  '@empty': [];
+};
+
+export type SessionRoomObserverEvents = {
+  close: [];
+  viewerCount: [count: number];
+};
+
+export const DEFAULT_PRESENCE_INTERVAL_MS = 10_000;
+// Join storms (a drained node's viewers arriving) collapse into one presence message per this.
+const PRESENCE_COALESCE_MS = 100;
+
+/**
+ * One session's sockets on this node: the NATS subscriptions that session needs (SFU media events,
+ * signaling control events), created with the first socket and dropped with the last, the SFU node
+ * serving the session, and the session's viewer count summed over every signaling node.
+ */
+export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
+  readonly id: string;
+  readonly observer = new SafeEmitter<SessionRoomObserverEvents>();
+  readonly #nc: NatsConnection;
+  readonly #sfu: SfuClient;
+  readonly #store: SessionStore;
+  readonly #nodeId: string;
+  readonly #presenceIntervalMs: number;
+  readonly #log: Logger;
+  readonly #members = new Map<string, RoomMember>();
+  readonly #subs: Subscription[];
+  /** Viewer counts of the other nodes, with when each stops counting. */
+  readonly #remote = new Map<string, { viewers: number; expiresAt: number }>();
+  readonly #heartbeat: NodeJS.Timeout;
+  #presenceTimer: NodeJS.Timeout | undefined;
+  #localViewers = 0;
+  #publishedViewers = 0;
+  #lastTotal = -1;
+  #placement: Promise<string> | undefined;
+  #ended = false;
+  #closed = false;
+
+  constructor({ sessionId, nc, sfu, store, nodeId, presenceIntervalMs = DEFAULT_PRESENCE_INTERVAL_MS }: SessionRoomOptions) {
+    super();
+    this.id = sessionId;
+    this.#nc = nc;
+    this.#sfu = sfu;
+    this.#store = store;
+    this.#nodeId = nodeId;
+    this.#presenceIntervalMs = presenceIntervalMs;
+    this.#log = log.child({ sessionId });
+    this.#subs = [
+      nc.subscribe(sessionEventsSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'media events subscription failed') : this.#onMediaEvent(msg.data)) }),
+      nc.subscribe(controlSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'control subscription failed') : this.#onControlEvent(msg.data)) }),
+    ];
+    this.#heartbeat = setInterval(() => this.#tick(), presenceIntervalMs).unref();
+    this.#publish({ v: 1, type: 'presenceQuery', session: this.id, node: this.#nodeId, at: Date.now() });
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Viewers of the session on every node (this one exactly, the others as last reported). */
+  get viewerCount(): number {
+    const now = Date.now();
+    let total = this.#localViewers;
+    for (const r of this.#remote.values()) if (r.expiresAt > now) total += r.viewers;
+    return total;
+  }
+
+  add(member: RoomMember): void {
+    if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
+    this.#members.set(member.id, member);
+    if (member.isViewer) {
+      this.#localViewers += 1;
+      this.#schedulePresence();
+    }
+    // A changed count reaches every host, the new member included; otherwise tell just the newcomer.
+    if (!this.#pushViewerCount() && member.seesViewerCount) member.send({ type: 'viewerCount', count: this.viewerCount });
+  }
+
+  remove(member: RoomMember): void {
+    if (!this.#members.delete(member.id)) return;
+    if (member.isViewer) {
+      this.#localViewers -= 1;
+      this.#schedulePresence();
+      this.#pushViewerCount();
+    }
+    if (this.#members.size === 0) this.emit('@empty');
+  }
+
+  /**
+   * One RPC to the SFU node serving this session. The node comes from placement, asked once and
+   * remembered; an unavailable or silent node is forgotten, so the next call asks placement again.
+   * Never retried here: produce and createWebRtcTransport are not idempotent, and the client
+   * (which sees `unavailable` with a retry hint) reruns its media setup.
+   */
+  async sfuRequest<M extends RpcMethod>(method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
+    if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
+    const placement = (this.#placement ??= this.#sfu.place(this.id).then((r) => r.node));
+    let node: string;
+    try {
+      node = await placement;
+    } catch (err) {
+      if (this.#placement === placement) this.#placement = undefined;
+      throw err;
+    }
+    try {
+      return await this.#sfu.request(node, method, params);
+    } catch (err) {
+      if (SfuError.is(err) && (err.code === 'unavailable' || err.code === 'timeout') && this.#placement === placement) this.#placement = undefined;
+      throw err;
+    }
+  }
+
+  /** Parent-only: the hub is closing this room (last member gone, or shutdown). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#presenceTimer);
+    // Tell the other nodes right away that our viewers are gone, rather than after the TTL.
+    if (this.#publishedViewers !== 0) {
+      this.#localViewers = 0;
+      this.#publishPresence();
+    }
+    for (const sub of this.#subs) sub.unsubscribe();
+    this.#members.clear();
+    this.#remote.clear();
+    this.observer.safeEmit('close');
+  }
+
+  #onMediaEvent(data: Uint8Array): void {
+    let event: SessionEvent;
+    try {
+      event = decodeSessionEvent(data);
+    } catch (err) {
+      this.#log.warn({ err }, 'undecodable media event dropped');
+      return;
+    }
+    switch (event.type) {
+      case 'producerAdded':
+        for (const m of this.#members.values()) {
+          if (m.inMedia && m.id !== event.peer) m.send({ type: 'producerAdded', producerId: event.producerId, kind: event.kind });
+        }
+        return;
+      case 'producerClosed':
+        for (const m of this.#members.values()) if (m.inMedia) m.send({ type: 'producerClosed', producerId: event.producerId });
+        return;
+      case 'peersDisconnected':
+        for (const peer of event.peers) this.#members.get(peer)?.mediaReset(event.reason);
+        return;
+      case 'sessionClosed':
+        // 'closed' only follows closeSession, which we call after ending the session: the `ended`
+        // control event tells the members. Otherwise the media is gone but the session lives on.
+        if (event.reason === 'closed' || this.#ended) return;
+        this.#placement = undefined;
+        for (const m of this.#members.values()) m.mediaReset(event.reason);
+        return;
+    }
+  }
+
+  #onControlEvent(data: Uint8Array): void {
+    let event: ControlEvent;
+    try {
+      event = decodeControlEvent(data);
+    } catch (err) {
+      this.#log.warn({ err }, 'undecodable control event dropped');
+      return;
+    }
+    if (event.type === 'ended') {
+      this.#ended = true;
+      this.#store.forget(this.id);
+      for (const m of [...this.#members.values()]) m.sessionEnded('ended_by_host');
+      return;
+    }
+    if (event.node === this.#nodeId) return;
+    if (event.type === 'presenceQuery') {
+      if (this.#localViewers > 0) this.#schedulePresence();
+      return;
+    }
+    this.#remote.set(event.node, { viewers: event.viewers, expiresAt: Date.now() + event.ttlMs });
+    this.#pushViewerCount();
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const [node, r] of this.#remote) if (r.expiresAt <= now) this.#remote.delete(node);
+    if (this.#localViewers > 0 || this.#publishedViewers > 0) this.#publishPresence();
+    this.#pushViewerCount();
+  }
+
+  #schedulePresence(): void {
+    if (this.#presenceTimer !== undefined || this.#closed) return;
+    this.#presenceTimer = setTimeout(() => {
+      this.#presenceTimer = undefined;
+      this.#publishPresence();
+    }, PRESENCE_COALESCE_MS).unref();
+  }
+
+  #publishPresence(): void {
+    this.#publishedViewers = this.#localViewers;
+    this.#publish({
+      v: 1,
+      type: 'presence',
+      session: this.id,
+      node: this.#nodeId,
+      viewers: this.#localViewers,
+      at: Date.now(),
+      ttlMs: 3 * this.#presenceIntervalMs,
+    });
+  }
+
+  #publish(event: ControlEvent): void {
+    try {
+      this.#nc.publish(controlSubject(this.id), encodeControlEvent(event));
+    } catch (err) {
+      // The connection is closing (shutdown): other nodes expire our count by its TTL.
+      this.#log.debug({ err }, 'control event not published');
+    }
+  }
+
+  /** Sends the total to hosts and speakers if it changed; returns whether it did. */
+  #pushViewerCount(): boolean {
+    const total = this.viewerCount;
+    if (total === this.#lastTotal) return false;
+    this.#lastTotal = total;
+    this.observer.safeEmit('viewerCount', total);
+    for (const m of this.#members.values()) if (m.seesViewerCount) m.send({ type: 'viewerCount', count: total });
+    return true;
+  }
+}

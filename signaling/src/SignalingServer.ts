@@ -1,0 +1,230 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Kysely } from 'kysely';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { moduleLog } from '../../core/src/log.js';
+import { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import type { Database } from '../../sql/src/index.js';
+import { httpFailureFor } from './closeCodes.js';
+import type { ConnectionLimits } from './Connection.js';
+import { MethodNotAllowedError, NotFoundError } from './errors.js';
+import { Hub } from './Hub.js';
+import { createHttpMetrics, createSignalingMetrics } from './metrics.js';
+import { RestApi, sendJson } from './RestApi.js';
+import { SessionStore } from './SessionStore.js';
+import { StaticFiles } from './StaticFiles.js';
+import type { TokenVerifier } from './TokenVerifier.js';
+
+const log = moduleLog('SignalingServer');
+
+export interface SignalingServerOptions {
+  db: Kysely<Database>;
+  nc: NatsConnection;
+  verifier: TokenVerifier;
+  nodeId: string;
+  /** Sockets (open or upgrading) beyond this are refused with 503 + Retry-After (seed C-5). */
+  maxConnections: number;
+  /** Built web pages (dist/web); unset: no pages, only the API. */
+  webDir?: string | undefined;
+  publicUrl?: string | undefined;
+  /** See RestApiOptions.viewerLinkSecret. */
+  viewerLinkSecret?: string | undefined;
+  limits?: Partial<ConnectionLimits>;
+  /** Retry-After of a refused upgrade. */
+  retryAfterSeconds?: number;
+  sfuTimeoutMs?: number;
+  presenceIntervalMs?: number;
+}
+
+/**
+ * Frames larger than this close the socket (1009) inside ws before we see them. Frames between
+ * MAX_MESSAGE_BYTES and this get an error frame and the socket stays open.
+ */
+const HARD_MAX_PAYLOAD_BYTES = 1024 * 1024;
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The signaling node's one port: the WebSocket at /ws, the REST API under /api, /healthz, /readyz,
+ * /metrics, and the web pages. It owns the hub, the REST API, the SFU client and the session store
+ * built around the database and NATS connections it is given (which stay the caller's).
+ */
+export class SignalingServer {
+  readonly hub: Hub;
+  readonly store: SessionStore;
+  readonly registry: Registry;
+  readonly #rest: RestApi;
+  readonly #sfu: SfuClient;
+  readonly #nc: NatsConnection;
+  readonly #static: StaticFiles | undefined;
+  readonly #http: http.Server;
+  readonly #wss: WebSocketServer;
+  readonly #maxConnections: number;
+  readonly #retryAfterSeconds: number;
+  readonly #httpMetrics: ReturnType<typeof createHttpMetrics>;
+  #upgrading = 0;
+  #draining = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(opts: SignalingServerOptions) {
+    if (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1) throw new TypeError(`maxConnections must be a positive integer, got ${opts.maxConnections}`);
+    this.#nc = opts.nc;
+    this.#maxConnections = opts.maxConnections;
+    this.#retryAfterSeconds = opts.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+    this.#sfu = new SfuClient({ nc: opts.nc, ...(opts.sfuTimeoutMs !== undefined ? { timeoutMs: opts.sfuTimeoutMs } : {}) });
+    this.store = new SessionStore({ db: opts.db });
+    this.hub = new Hub({
+      verifier: opts.verifier,
+      store: this.store,
+      nc: opts.nc,
+      sfu: this.#sfu,
+      nodeId: opts.nodeId,
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.presenceIntervalMs !== undefined ? { presenceIntervalMs: opts.presenceIntervalMs } : {}),
+    });
+    this.#rest = new RestApi({
+      verifier: opts.verifier,
+      store: this.store,
+      nc: opts.nc,
+      sfu: this.#sfu,
+      nodeId: opts.nodeId,
+      viewerLinkSecret: opts.viewerLinkSecret,
+      publicUrl: opts.publicUrl,
+    });
+    this.#static = opts.webDir === undefined ? undefined : new StaticFiles(opts.webDir);
+    this.registry = createSignalingMetrics(this.hub, { maxConnections: opts.maxConnections, nodeId: opts.nodeId });
+    this.#httpMetrics = createHttpMetrics(this.registry);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD_BYTES, perMessageDeflate: false, clientTracking: false });
+    this.#http = http.createServer((req, res) => void this.#onRequest(req, res));
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    // Slow-loris guard for plain requests; upgraded sockets are ws's from then on.
+    this.#http.headersTimeout = 10_000;
+    this.#http.requestTimeout = 30_000;
+  }
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(port, host, () => {
+        this.#http.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#http.address() as AddressInfo;
+    log.info({ port: address.port, host }, 'listening');
+    return address.port;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Graceful shutdown: /readyz fails and new upgrades get 503 at once; every socket is told
+   * `goaway` and given until timeoutMs to leave; then the rest are closed and the server stops.
+   */
+  async drain({ timeoutMs }: { timeoutMs: number }): Promise<void> {
+    this.#draining = true;
+    // Spread reconnects over the first half of the window, so the other nodes see a ramp, not a wall.
+    await this.hub.drain({ timeoutMs, reconnectSpreadMs: Math.max(1, Math.floor(Math.min(timeoutMs, 10_000) / 2)) });
+    await this.close();
+  }
+
+  /** Closes every socket and the HTTP server. Idempotent; the db and NATS connections stay open. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#draining = true;
+      this.hub.close();
+      await this.hub.closed();
+      const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
+      this.#http.closeIdleConnections();
+      await httpClosed;
+      await this.#rest.close();
+      this.#sfu.close();
+      log.info('closed');
+    })();
+    return this.#closing;
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') return this.#refuseUpgrade(socket, 404, 'not_found', 'the WebSocket is at /ws', 'path');
+    if (url.searchParams.has('token')) {
+      // Seed I-1: a token in a URL ends up in access logs. Refuse it so no client comes to rely on it.
+      return this.#refuseUpgrade(socket, 400, 'invalid_request', 'send the token in the first message, never in the URL', 'token_in_url');
+    }
+    if (this.#draining) return this.#refuseUpgrade(socket, 503, 'unavailable', 'node shutting down', 'draining');
+    if (this.hub.size + this.#upgrading >= this.#maxConnections) {
+      return this.#refuseUpgrade(socket, 503, 'unavailable', 'connection limit reached on this node', 'limit');
+    }
+    this.#upgrading += 1;
+    let counted = true;
+    const uncount = (): void => {
+      if (counted) this.#upgrading -= 1;
+      counted = false;
+    };
+    // ws answers a bad handshake itself and never calls back: the socket's close ends the count.
+    socket.once('close', uncount);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      uncount();
+      socket.off('close', uncount);
+      try {
+        this.hub.accept(ws);
+      } catch (err) {
+        log.debug({ err }, 'upgrade after close');
+      }
+    });
+  }
+
+  #refuseUpgrade(socket: Duplex, status: number, code: string, message: string, reason: string): void {
+    this.#httpMetrics.rejectedUpgrades.inc({ reason });
+    const body = JSON.stringify({ error: { code, message } });
+    const retryAfter = status === 503 ? `Retry-After: ${this.#retryAfterSeconds}\r\n` : '';
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${retryAfter}Content-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    let route = 'static';
+    try {
+      if (url.pathname === '/healthz') {
+        route = 'healthz';
+        sendJson(res, 200, { status: 'ok' });
+      } else if (url.pathname === '/readyz') {
+        route = 'readyz';
+        const ready = !this.#draining && !this.#nc.isClosed();
+        sendJson(res, ready ? 200 : 503, { ready, draining: this.#draining, connections: this.hub.size, maxConnections: this.#maxConnections });
+      } else if (url.pathname === '/metrics') {
+        route = 'metrics';
+        const text = await this.registry.metrics();
+        res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+      } else if (url.pathname.startsWith('/api/')) {
+        route = 'api';
+        await this.#rest.handle(req, res, url);
+      } else if (url.pathname === '/ws') {
+        route = 'ws';
+        sendJson(res, 426, { error: { code: 'upgrade_required', message: 'open a WebSocket here' } }, { upgrade: 'websocket' });
+      } else {
+        if (method !== 'GET' && method !== 'HEAD') throw new MethodNotAllowedError(`${method} ${url.pathname}`, ['GET', 'HEAD']);
+        if (!this.#static) throw new NotFoundError('no web pages on this node');
+        await this.#static.serve(url.pathname, res, method === 'HEAD');
+      }
+    } catch (err) {
+      const failure = httpFailureFor(err);
+      if (failure.status >= 500) log.error({ err, path: url.pathname, method }, 'request failed');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, failure.status, { error: { code: failure.code, message: failure.message } }, failure.headers);
+    } finally {
+      this.#httpMetrics.requests.observe({ route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { z } from 'zod';
+import { UnauthenticatedError, UnavailableError } from './errors.js';
+import type { Role } from './devToken.js';
+
+export interface TokenVerifierOptions {
+  /** HS256 shared secret (development, or a deployment without an identity provider). */
+  secret?: string | undefined;
+  /** RS256 keys from the identity provider; when set, HS256 tokens are refused. */
+  jwksUrl?: string | undefined;
+  /** Required `iss` / `aud` when set. */
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** Allowed clock skew between the token issuer and us. */
+  clockToleranceSeconds?: number;
+}
+
+/** Who a verified token speaks for. */
+export interface Principal {
+  sub: string;
+  /** Organization id (UUID). */
+  org: string;
+  /** Session id (UUID); absent on organization-wide host tokens (REST only). */
+  session: string | undefined;
+  role: Role;
+  /** Display name; the sub when the token has none. */
+  name: string;
+  expiresAtMs: number;
+}
+
+const claimsSchema = z.object({
+  sub: z.string().min(1).max(256),
+  org: z.string().uuid(),
+  session: z.string().uuid().optional(),
+  role: z.enum(['host', 'speaker', 'viewer']),
+  name: z.string().trim().min(1).max(100).optional(),
+  exp: z.number().int(),
+});
+
+/** When the JWKS endpoint is down, a client should come back shortly rather than give up. */
+const JWKS_RETRY_AFTER_MS = 2_000;
+
+/**
+ * Verifies bearer tokens: HS256 with a shared secret, or RS256 against a JWKS URL (keys fetched
+ * and cached by jose, refetched on an unknown `kid`). Claims are decoded with zod, never cast.
+ */
+export class TokenVerifier {
+  readonly #key: Uint8Array | JWTVerifyGetKey;
+  readonly #options: JWTVerifyOptions;
+
+  constructor({ secret, jwksUrl, issuer, audience, clockToleranceSeconds = 5 }: TokenVerifierOptions) {
+    if (jwksUrl !== undefined) {
+      this.#key = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      this.#options = { algorithms: ['RS256'] };
+    } else if (secret !== undefined) {
+      this.#key = new TextEncoder().encode(secret);
+      this.#options = { algorithms: ['HS256'] };
+    } else {
+      throw new TypeError('TokenVerifier needs a secret (HS256) or a jwksUrl (RS256)');
+    }
+    this.#options = {
+      ...this.#options,
+      clockTolerance: clockToleranceSeconds,
+      requiredClaims: ['exp', 'sub'],
+      ...(issuer !== undefined ? { issuer } : {}),
+      ...(audience !== undefined ? { audience } : {}),
+    };
+  }
+
+  /** The token's principal; UnauthenticatedError if it is not valid, UnavailableError if keys cannot be fetched. */
+  async verify(token: string): Promise<Principal> {
+    let payload: unknown;
+    try {
+      // jose's overloads differ for a key and a key getter; both are the same call underneath.
+      const result = this.#key instanceof Uint8Array ? await jwtVerify(token, this.#key, this.#options) : await jwtVerify(token, this.#key, this.#options);
+      payload = result.payload;
+    } catch (err) {
+      throw mapJoseError(err, !(this.#key instanceof Uint8Array));
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) {
+      const what = claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new UnauthenticatedError(`token claims invalid: ${what}`, 'claims');
+    }
+    const c = claims.data;
+    return { sub: c.sub, org: c.org, session: c.session, role: c.role, name: c.name ?? c.sub, expiresAtMs: c.exp * 1000 };
+  }
+}
+
+function mapJoseError(err: unknown, remoteKeys: boolean): Error {
+  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError('token expired', 'expired', err);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError('token signature invalid', 'bad_signature', err);
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError('token signed by an unknown key', 'bad_signature', err);
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError('token algorithm not accepted', 'bad_signature', err);
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return new UnauthenticatedError(`token claim invalid: ${err.claim} ${err.reason}`, 'claims', err);
+  if (err instanceof joseErrors.JWKSTimeout) return new UnavailableError('identity provider keys timed out', JWKS_RETRY_AFTER_MS, err);
+  if (err instanceof joseErrors.JWKSInvalid || err instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return new UnavailableError('identity provider keys unusable', JWKS_RETRY_AFTER_MS, err);
+  }
+  if (err instanceof joseErrors.JOSEError || !remoteKeys) return new UnauthenticatedError('token malformed', 'malformed', err);
+  // A fetch failure of the JWKS endpoint (connection refused, DNS): not the client's fault.
+  return new UnavailableError('identity provider keys unreachable', JWKS_RETRY_AFTER_MS, err);
+}

@@ -1,0 +1,166 @@
+import { SfuError } from '../../sfu/src/errors.js';
+import {
+  FloodError,
+  ForbiddenError,
+  InternalError,
+  InvalidArgumentError,
+  InvalidStateError,
+  MethodNotAllowedError,
+  NotFoundError,
+  OtherOrganizationError,
+  QuotaExceededError,
+  RefreshMismatchError,
+  SessionEndedError,
+  SignalingError,
+  SlowConsumerError,
+  UnauthenticatedError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+
+/**
+ * The one place where error classes meet the wire: WebSocket close codes, error-frame codes and
+ * HTTP statuses (docs/protocol.md lists them for clients). SFU errors that come back over NATS are
+ * turned into our classes here too, so the rest of the node branches on one family.
+ */
+
+/** WebSocket close codes: 4000 + the HTTP status they correspond to, or the RFC 6455 codes. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  MessageTooBig: 1009,
+  InternalError: 1011,
+  TryAgainLater: 1013,
+  Unauthenticated: 4401,
+  Forbidden: 4403,
+  SessionNotFound: 4404,
+  SessionEnded: 4410,
+  TooManyMessages: 4429,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * Close codes after which a client must not reconnect by itself: a new token (or a new session) is
+ * needed first. Every other close is worth a reconnect with backoff.
+ */
+export const TERMINAL_CLOSE_CODES: readonly number[] = [
+  CloseCode.Unauthenticated,
+  CloseCode.Forbidden,
+  CloseCode.SessionNotFound,
+  CloseCode.SessionEnded,
+];
+
+/** Error-frame codes (`{type:'error', code}`); the socket stays open after each. */
+export const ERROR_CODES = [
+  'bad_json',
+  'unknown_type',
+  'invalid_message',
+  'message_too_large',
+  'invalid_token',
+  'forbidden',
+  'refresh_mismatch',
+  'not_found',
+  'invalid_state',
+  'rate_limited',
+  'unavailable',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Retry hint for an SFU that is gone or slow: placement answers again within a couple of seconds. */
+const SFU_RETRY_AFTER_MS = 1_000;
+
+/** Any thrown value as one of our classes (SFU errors from NATS included); unknowns are internal. */
+export function toSignalingError(err: unknown): SignalingError {
+  if (SignalingError.is(err)) return err;
+  if (SfuError.is(err)) {
+    switch (err.code) {
+      case 'invalid_argument':
+        return new InvalidArgumentError(`SFU refused: ${err.message}`, 'invalid_message', err);
+      case 'not_found':
+        return new NotFoundError(err.message, err);
+      case 'invalid_state':
+        return new InvalidStateError(err.message, err);
+      case 'unavailable':
+      case 'timeout':
+        return new UnavailableError(`media server unavailable: ${err.message}`, SFU_RETRY_AFTER_MS, err);
+      case 'internal':
+        return new InternalError('media server error', err);
+    }
+  }
+  return new InternalError('internal error', err);
+}
+
+export type SocketFailure =
+  | { kind: 'close'; code: CloseCodeValue; reason: string }
+  | { kind: 'frame'; code: ErrorCode; message: string; retryAfterMs?: number };
+
+/**
+ * What a socket gets for an error. While authenticating (`phase: 'auth'`) every failure closes the
+ * socket: nothing else may happen on a socket that has no valid token. Once open, most failures are
+ * an error frame and the socket stays usable.
+ */
+export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFailure {
+  const e = toSignalingError(err);
+  const close = (code: CloseCodeValue): SocketFailure => ({ kind: 'close', code, reason: closeReason(e.message) });
+  if (e instanceof UnauthenticatedError) return close(CloseCode.Unauthenticated);
+  if (e instanceof SessionEndedError) return close(CloseCode.SessionEnded);
+  if (e instanceof FloodError) return close(CloseCode.TooManyMessages);
+  if (e instanceof SlowConsumerError) return close(CloseCode.TryAgainLater);
+  if (phase === 'auth') {
+    if (e instanceof OtherOrganizationError || e instanceof ForbiddenError) return close(CloseCode.Forbidden);
+    if (e instanceof NotFoundError) return close(CloseCode.SessionNotFound);
+    if (e instanceof InvalidArgumentError) return close(CloseCode.Unauthenticated);
+    if (e instanceof UnavailableError) return close(CloseCode.TryAgainLater);
+    if (e instanceof QuotaExceededError) return close(CloseCode.TooManyMessages);
+    return close(CloseCode.InternalError);
+  }
+  if (e instanceof OtherOrganizationError) return close(CloseCode.Forbidden);
+  const frame = (code: ErrorCode, retryAfterMs?: number): SocketFailure =>
+    retryAfterMs === undefined ? { kind: 'frame', code, message: e.message } : { kind: 'frame', code, message: e.message, retryAfterMs };
+  if (e instanceof InvalidArgumentError) return frame(e.reason);
+  if (e instanceof RefreshMismatchError) return frame('refresh_mismatch');
+  if (e instanceof ForbiddenError) return frame('forbidden');
+  if (e instanceof NotFoundError) return frame('not_found');
+  if (e instanceof InvalidStateError) return frame('invalid_state');
+  if (e instanceof QuotaExceededError) return frame('rate_limited', e.retryAfterMs);
+  if (e instanceof UnavailableError) return frame('unavailable', e.retryAfterMs);
+  return { kind: 'frame', code: 'internal', message: 'internal error' };
+}
+
+// RFC 6455: the close reason is at most 123 bytes of UTF-8.
+function closeReason(message: string): string {
+  const bytes = new TextEncoder().encode(message);
+  if (bytes.length <= 123) return message;
+  return new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD$/, '') + '...';
+}
+
+export interface HttpFailure {
+  status: number;
+  code: string;
+  message: string;
+  headers: Record<string, string>;
+}
+
+/** What a REST request gets for an error: `{error:{code,message}}` with this status and headers. */
+export function httpFailureFor(err: unknown): HttpFailure {
+  const e = toSignalingError(err);
+  const fail = (status: number, code: string, headers: Record<string, string> = {}): HttpFailure => ({ status, code, message: e.message, headers });
+  if (e instanceof InvalidArgumentError) {
+    if (e.reason === 'message_too_large') return fail(413, 'payload_too_large');
+    if (e.reason === 'bad_json') return fail(400, 'bad_json');
+    return fail(400, 'invalid_request');
+  }
+  if (e instanceof UnauthenticatedError) return fail(401, 'unauthenticated', { 'www-authenticate': 'Bearer' });
+  if (e instanceof ForbiddenError) return fail(403, 'forbidden');
+  // Another organization's session is indistinguishable from one that does not exist.
+  if (e instanceof OtherOrganizationError) return { status: 404, code: 'not_found', message: 'no such session', headers: {} };
+  if (e instanceof NotFoundError) return fail(404, 'not_found');
+  if (e instanceof MethodNotAllowedError) return fail(405, 'method_not_allowed', { allow: e.allow.join(', ') });
+  if (e instanceof SessionEndedError) return fail(409, 'session_ended');
+  if (e instanceof InvalidStateError) return fail(409, 'invalid_state');
+  if (e instanceof UnsupportedMediaTypeError) return fail(415, 'unsupported_media_type');
+  if (e instanceof QuotaExceededError) return fail(429, 'rate_limited', { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) });
+  if (e instanceof UnavailableError) return fail(503, 'unavailable', { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) });
+  return { status: 500, code: 'internal', message: 'internal error', headers: {} };
+}

@@ -1,0 +1,82 @@
+import os from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from '../../core/src/config.js';
+import { MIN_JWT_SECRET_LENGTH, resolveJwtSecret } from './devToken.js';
+
+/**
+ * The signaling process's own settings (docs/configuration.md, "Signaling"). Parsed once in
+ * main.ts; the shared ones (NATS, database, log level) come from core/src/config.ts.
+ */
+export interface SignalingConfig {
+  env: 'development' | 'production';
+  http: {
+    host: string;
+    port: number;
+    /** Base of the links the REST API returns; unset: derived from the request's Host header. */
+    publicUrl: string | undefined;
+  };
+  auth: {
+    /** HS256 secret (PC_JWT_SECRET, or the development default in development); unset with JWKS. */
+    secret: string | undefined;
+    /** True when the secret is the published development default. */
+    devSecret: boolean;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** The first WebSocket message must authenticate within this. */
+    timeoutMs: number;
+  };
+  maxConnections: number;
+  drainTimeoutMs: number;
+  /** This node's id: NATS presence, logs, metrics. */
+  nodeId: string;
+}
+
+const nonEmpty = z.string().min(1);
+const env = z.object({
+  PC_ENV: z.enum(['development', 'production']).default('production'),
+  PC_HTTP_HOST: nonEmpty.default('0.0.0.0'),
+  PC_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PC_PUBLIC_URL: z.string().url().optional(),
+  PC_JWT_SECRET: z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).optional(),
+  PC_JWKS_URL: z.string().url().optional(),
+  PC_JWT_ISSUER: nonEmpty.optional(),
+  PC_JWT_AUDIENCE: nonEmpty.optional(),
+  PC_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  PC_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+  PC_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  PC_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]')
+    .optional(),
+});
+
+/** Parses the environment; throws one ConfigError naming every bad variable. */
+export function parseSignalingConfig(source: NodeJS.ProcessEnv): SignalingConfig {
+  // An empty variable is an unset one (docker-compose and shells export empties freely).
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const parsed = env.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const secret = e.PC_JWKS_URL === undefined ? resolveJwtSecret({ env: e.PC_ENV, secret: e.PC_JWT_SECRET }) : undefined;
+  if (e.PC_JWKS_URL === undefined && secret === undefined) {
+    throw new ConfigError(['PC_JWKS_URL or PC_JWT_SECRET: one is required (PC_ENV=development falls back to a published development secret)']);
+  }
+  return {
+    env: e.PC_ENV,
+    http: { host: e.PC_HTTP_HOST, port: e.PC_HTTP_PORT, publicUrl: e.PC_PUBLIC_URL?.replace(/\/+$/, '') },
+    auth: {
+      secret,
+      devSecret: secret !== undefined && e.PC_JWT_SECRET === undefined,
+      jwksUrl: e.PC_JWKS_URL,
+      issuer: e.PC_JWT_ISSUER,
+      audience: e.PC_JWT_AUDIENCE,
+      timeoutMs: e.PC_AUTH_TIMEOUT_MS,
+    },
+    maxConnections: e.PC_MAX_CONNECTIONS,
+    drainTimeoutMs: e.PC_DRAIN_TIMEOUT_MS,
+    nodeId: e.PC_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`,
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * End to end in real headless Chromium: the host page publishes speech (Chromium's fake microphone
+ * playing an espeak-ng recording) through the SFU process; a viewer page receives the audio track,
+ * and we check that audio really flows; then the host ends the session and the viewer is told.
+ *
+ * Real everything: nats-server (a private one, so no other test file's SFU is placed for our
+ * session), Postgres, the SFU process (sfu/src/main.ts), the signaling server, the esbuild bundle.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Page } from 'playwright-core';
+import tap from 'tap';
+import { z } from 'zod';
+import { createDb, migrateToLatest } from '../../sql/src/index.js';
+import { createTestDatabase } from '../../test/support/infra.js';
+import { privateNats, startSfu } from './fixtures/media.js';
+import { mint, startSignaling } from './fixtures/signaling.js';
+
+const run = promisify(execFile);
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+/** Bounds that only end a wait that would otherwise hang; every wait is on an event or a state. */
+const STEP_BOUND_MS = 30_000;
+
+const statsSchema = z.object({ bytesReceived: z.number(), packetsReceived: z.number(), audioLevel: z.number(), totalAudioEnergy: z.number() });
+
+type HookName = 'pcHostForTesting' | 'pcViewerForTesting';
+
+/**
+ * Waits until the page's test hooks match `want` (a page in state 'error' fails at once). Page
+ * functions, not strings: the pages' CSP forbids eval, and the test keeps that CSP on.
+ */
+async function waitForState(page: Page, hooks: HookName, want: Record<string, string | number>): Promise<void> {
+  await page.waitForFunction(
+    ({ hooks, want }) => {
+      const h: unknown = Reflect.get(globalThis, hooks);
+      if (typeof h !== 'object' || h === null) return false;
+      if (Reflect.get(h, 'state') === 'error') throw new Error(`page error: ${String(Reflect.get(h, 'error'))}`);
+      return Object.entries(want).every(([k, v]) => Reflect.get(h, k) === v);
+    },
+    { hooks, want },
+    { timeout: STEP_BOUND_MS, polling: 100 },
+  );
+}
+
+/** Waits until the numeric hook property `name` exceeds `threshold`. */
+async function waitForAbove(page: Page, hooks: HookName, name: string, threshold: number): Promise<void> {
+  await page.waitForFunction(
+    ({ hooks, name, threshold }) => {
+      const h: unknown = Reflect.get(globalThis, hooks);
+      const value: unknown = typeof h === 'object' && h !== null ? Reflect.get(h, name) : undefined;
+      return typeof value === 'number' && value > threshold;
+    },
+    { hooks, name, threshold },
+    { timeout: STEP_BOUND_MS, polling: 100 },
+  );
+}
+
+/** Calls a test-hook method in the page (or reads a property when args is undefined). */
+async function hook(page: Page, hooks: HookName, name: string, args?: Array<string | number>): Promise<unknown> {
+  return page.evaluate(
+    async ({ hooks, name, args }) => {
+      const h: unknown = Reflect.get(globalThis, hooks);
+      if (typeof h !== 'object' || h === null) throw new Error(`no ${hooks}`);
+      const value: unknown = Reflect.get(h, name);
+      if (args === undefined) return value;
+      if (typeof value !== 'function') throw new Error(`${hooks}.${name} is not a function`);
+      const result: unknown = await value.apply(h, args);
+      return result;
+    },
+    { hooks, name, args },
+  );
+}
+
+tap.test('host publishes speech in Chromium, a viewer hears it, the host ends the session and the viewer is told', async (t) => {
+  try {
+    await access(CHROMIUM);
+  } catch {
+    t.fail(`${CHROMIUM} is missing: make setup installs Debian's chromium`);
+    return;
+  }
+  const work = await mkdtemp(path.join(os.tmpdir(), 'pc-e2e-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+
+  // Infra: a private NATS (fixtures/media.ts says why), a fresh database on the shared Postgres.
+  const { url: natsUrl, nc } = await privateNats(t);
+  const db = createDb({ url: await createTestDatabase(tap), poolMax: 4, applicationName: 'e2e' });
+  t.teardown(() => db.destroy());
+  await migrateToLatest(db);
+
+  // The web bundle, the speech file, and the SFU process (one worker: Chromium shares the two cores).
+  const webDir = path.join(work, 'web');
+  const speech = path.join(work, 'speech.wav');
+  const [, , sfu] = await Promise.all([
+    run(process.execPath, [path.join(ROOT, 'signaling/web/build.mjs'), '--outdir', webDir]),
+    (async () => {
+      const raw = path.join(work, 'speech-22k.wav');
+      await run('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, 'Good morning everyone. Welcome to the quarterly review. Today we talk about live translated captions.']);
+      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-ar', '48000', '-ac', '1', '-c:a', 'pcm_s16le', speech]);
+    })(),
+    startSfu(t, natsUrl, `e2e-${process.pid}`),
+  ]);
+
+  const s = await startSignaling(t, { webDir }, { db, nc });
+  const org = randomUUID();
+  const created = await fetch(`${s.base}/api/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await mint({ org, role: 'host', sub: 'hana' })}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Quarterly review', sourceLanguage: 'en' }),
+  });
+  t.equal(created.status, 201);
+  const { session, viewerUrl } = z.object({ session: z.object({ id: z.string() }), viewerUrl: z.string() }).parse(await created.json());
+  const hostToken = await mint({ org, session: session.id, role: 'host', sub: 'hana', name: 'Hana' });
+
+  const profile = path.join(work, 'chrome-profile');
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreDefaultArgs: ['--headless', '--mute-audio'],
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${speech}`,
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  t.teardown(() => ctx.close());
+  const requested: string[] = [];
+  ctx.on('request', (r) => requested.push(r.url()));
+  const consoleLines: string[] = [];
+  const watch = (page: Page, name: string): Page => {
+    page.on('console', (m) => consoleLines.push(`[${name}] ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`[${name}] pageerror ${e.message}`));
+    return page;
+  };
+  t.teardown(() => {
+    if (t.passing()) return;
+    t.comment(`browser console:\n${consoleLines.join('\n')}`);
+    t.comment(`SFU log tail:\n${sfu.lines.slice(-30).join('\n')}`);
+  });
+
+  // Host: open the page (the session is still scheduled).
+  const host = watch(await ctx.newPage(), 'host');
+  await host.goto(`${s.base}/host.html#token=${hostToken}`, { waitUntil: 'domcontentloaded' });
+  await waitForState(host, 'pcHostForTesting', { state: 'ready' });
+  t.notMatch(host.url(), hostToken, 'the token is wiped from the address bar once read');
+
+  // Viewer: the link from the REST API, "Hear the audio" before the host is on air.
+  const viewer = watch(await ctx.newPage(), 'viewer');
+  await viewer.goto(viewerUrl.replace(/^https?:\/\/[^/]+/, s.base), { waitUntil: 'domcontentloaded' });
+  await waitForState(viewer, 'pcViewerForTesting', { state: 'connected' });
+  await waitForState(host, 'pcHostForTesting', { viewers: 1 });
+  t.pass('the host sees one viewer');
+  await viewer.click('#listen');
+  await waitForState(viewer, 'pcViewerForTesting', { state: 'listening', consumers: 0 });
+
+  // The host goes live: the viewer is told of the new producer (producerAdded) and consumes it.
+  const startClicked = performance.now();
+  await host.click('#start');
+  await waitForState(host, 'pcHostForTesting', { state: 'publishing' });
+  const publishMs = performance.now() - startClicked;
+  await waitForState(viewer, 'pcViewerForTesting', { state: 'listening', consumers: 1 });
+  const consumingMs = performance.now() - startClicked;
+
+  // Audio really flows: inbound bytes grow and the level is above zero (sampled in the page).
+  const samples = z.array(statsSchema).parse(await hook(viewer, 'pcViewerForTesting', 'waitForAudio', [20_000, 250]));
+  const audioMs = performance.now() - startClicked;
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  t.ok(first && last && last.bytesReceived > first.bytesReceived, `inbound-rtp bytesReceived grew: ${first?.bytesReceived} -> ${last?.bytesReceived}`);
+  const peak = Math.max(...samples.map((x) => x.audioLevel));
+  t.ok(peak > 0, `audioLevel > 0 (peak ${peak.toFixed(3)})`);
+  await waitForAbove(host, 'pcHostForTesting', 'levelDb', -50);
+  const hostLevel = z.number().parse(await hook(host, 'pcHostForTesting', 'levelDb'));
+  t.pass(`the host's level meter moves (${hostLevel.toFixed(1)} dBFS)`);
+  const outbound = z.object({ bytesSent: z.number(), packetsSent: z.number() }).parse(await hook(host, 'pcHostForTesting', 'outboundStats', []));
+  t.ok(outbound.packetsSent > 0, `the host sent ${outbound.packetsSent} packets`);
+  t.comment(
+    `after Start: producing ${Math.round(publishMs)} ms, viewer consuming ${Math.round(consumingMs)} ms, audio seen flowing ${Math.round(audioMs)} ms; ` +
+      `${samples.length} samples, last ${JSON.stringify(last)}; host input ${hostLevel.toFixed(1)} dBFS`,
+  );
+
+  // Stop: the producer goes away and the viewer drops its consumer (producerClosed).
+  await host.click('#stop');
+  await waitForState(host, 'pcHostForTesting', { state: 'stopped' });
+  await waitForState(viewer, 'pcViewerForTesting', { state: 'listening', consumers: 0 });
+  t.pass('Stop closes the producer; the viewer is told');
+
+  // The host ends the session: the viewer is told and stops.
+  await host.click('#end');
+  await waitForState(viewer, 'pcViewerForTesting', { state: 'ended' });
+  t.match(await viewer.textContent('#captions'), /session has ended/);
+  await waitForState(host, 'pcHostForTesting', { state: 'ended' });
+  const row = await db.selectFrom('sessions').select(['status', 'ended_at']).where('id', '=', session.id).executeTakeFirstOrThrow();
+  t.equal(row.status, 'ended');
+
+  // Seed I-1: no request the browsers made carried a token (the fragment never leaves the page).
+  const viewerToken = new URLSearchParams(new URL(viewerUrl).hash.slice(1)).get('token') ?? '';
+  t.ok(viewerToken.length > 0);
+  t.same(
+    requested.filter((u) => u.includes(hostToken) || u.includes(viewerToken) || /[?&]token=/.test(u)),
+    [],
+    `none of ${requested.length} requests carried a token`,
+  );
+});

@@ -1,0 +1,12 @@
+/** A request the server answered with an error frame, or that could not be sent. */
+export class RequestError extends Error {
+  readonly code: string;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: string, message: string, retryAfterMs?: number) {
+    super(`${code}: ${message}`);
+    this.name = 'RequestError';
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

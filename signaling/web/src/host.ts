@@ -1,0 +1,195 @@
+import { byId, readFragment, signalingUrl } from './fragment.js';
+import { LevelMeter } from './LevelMeter.js';
+import { Publisher } from './Publisher.js';
+import { SignalingClient } from './SignalingClient.js';
+
+type HostState = 'connecting' | 'ready' | 'starting' | 'publishing' | 'stopping' | 'stopped' | 'ended' | 'error';
+
+/** What the end-to-end test reads from the page. */
+interface HostHooks {
+  state: HostState;
+  error: string | undefined;
+  sessionId: string | undefined;
+  producerId: string | undefined;
+  viewers: number;
+  levelDb: number;
+  outboundStats(): Promise<{ bytesSent: number; packetsSent: number } | undefined>;
+}
+
+declare global {
+  interface Window {
+    pcHostForTesting?: HostHooks;
+  }
+}
+
+const statusEl = byId('status', HTMLElement);
+const titleEl = byId('title', HTMLElement);
+const viewersEl = byId('viewers', HTMLElement);
+const levelBar = byId('level-bar', HTMLElement);
+const levelText = byId('level-db', HTMLElement);
+const startBtn = byId('start', HTMLButtonElement);
+const stopBtn = byId('stop', HTMLButtonElement);
+const endBtn = byId('end', HTMLButtonElement);
+const fileInput = byId('file', HTMLInputElement);
+const sourceMic = byId('source-mic', HTMLInputElement);
+
+const { token } = readFragment('pc.host.token');
+const client = new SignalingClient(signalingUrl(), token ?? '');
+const publisher = new Publisher(client);
+const hooks: HostHooks = {
+  state: 'connecting',
+  error: undefined,
+  sessionId: undefined,
+  producerId: undefined,
+  viewers: 0,
+  levelDb: -Infinity,
+  outboundStats: () => publisher.outboundStats(),
+};
+window.pcHostForTesting = hooks;
+
+let sessionStatus: 'scheduled' | 'live' | 'ended' = 'scheduled';
+let track: MediaStreamTrack | undefined;
+let stopSource: (() => void) | undefined;
+let meter: LevelMeter | undefined;
+/** The host pressed Start: publish again after a reconnect or a media server restart. */
+let wantPublishing = false;
+
+function setState(state: HostState, detail?: string): void {
+  hooks.state = state;
+  if (state === 'error') hooks.error = detail;
+  document.body.dataset.state = state;
+  startBtn.disabled = !(state === 'ready' || state === 'stopped');
+  stopBtn.disabled = state !== 'publishing';
+  endBtn.disabled = state === 'ended' || state === 'connecting' || state === 'error';
+  if (detail) statusEl.textContent = detail;
+}
+
+async function api(action: 'start' | 'end'): Promise<void> {
+  const res = await fetch(`/api/sessions/${encodeURIComponent(hooks.sessionId ?? '')}/${action}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token ?? ''}` },
+  });
+  if (!res.ok) throw new Error(`${action} failed: ${res.status} ${await res.text()}`);
+}
+
+/** The microphone, or the chosen file played in a loop, as one audio track. */
+async function openSource(): Promise<MediaStreamTrack> {
+  const file = fileInput.files?.[0];
+  if (sourceMic.checked || !file) {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, channelCount: 1 } });
+    const mic = stream.getAudioTracks()[0];
+    if (!mic) throw new Error('no microphone track');
+    stopSource = () => mic.stop();
+    return mic;
+  }
+  const element = new Audio(URL.createObjectURL(file));
+  element.loop = true;
+  const context = new AudioContext();
+  const destination = context.createMediaStreamDestination();
+  context.createMediaElementSource(element).connect(destination);
+  await element.play();
+  const fileTrack = destination.stream.getAudioTracks()[0];
+  if (!fileTrack) throw new Error('no track from the audio file');
+  stopSource = () => {
+    element.pause();
+    URL.revokeObjectURL(element.src);
+    void context.close();
+  };
+  return fileTrack;
+}
+
+async function publish(): Promise<void> {
+  if (!track) return;
+  hooks.producerId = await publisher.start(track);
+  setState('publishing', 'on air');
+}
+
+async function start(): Promise<void> {
+  setState('starting', 'starting…');
+  try {
+    if (sessionStatus === 'scheduled') {
+      await api('start');
+      sessionStatus = 'live';
+    }
+    track = await openSource();
+    meter = new LevelMeter(track, (db) => {
+      hooks.levelDb = db;
+      const pct = Math.max(0, Math.min(100, ((db + 60) / 60) * 100));
+      levelBar.style.width = `${pct}%`;
+      levelText.textContent = Number.isFinite(db) ? `${db.toFixed(0)} dBFS` : 'silence';
+    });
+    wantPublishing = true;
+    await publish();
+  } catch (err) {
+    setState('error', `could not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function stop(): Promise<void> {
+  wantPublishing = false;
+  setState('stopping', 'stopping…');
+  try {
+    await publisher.stop();
+  } finally {
+    meter?.close();
+    stopSource?.();
+    meter = undefined;
+    track = undefined;
+    hooks.producerId = undefined;
+    setState('stopped', 'stopped; press Start to go on air again');
+  }
+}
+
+async function end(): Promise<void> {
+  endBtn.disabled = true;
+  try {
+    await api('end');
+    // The server then pushes sessionEnded and closes the socket (4410).
+  } catch (err) {
+    setState('error', err instanceof Error ? err.message : String(err));
+  }
+}
+
+startBtn.addEventListener('click', () => void start());
+stopBtn.addEventListener('click', () => void stop());
+endBtn.addEventListener('click', () => void end());
+
+client.on('status', (text) => {
+  if (hooks.state !== 'publishing') statusEl.textContent = text;
+});
+client.on('welcome', (welcome) => {
+  if (welcome.role === 'viewer') {
+    setState('error', 'this token is a viewer token; the host page needs a host or speaker token');
+    client.stop();
+    return;
+  }
+  hooks.sessionId = welcome.session.id;
+  sessionStatus = welcome.session.status;
+  titleEl.textContent = welcome.session.title;
+  if (wantPublishing) {
+    publish().catch((err: unknown) => setState('error', `could not publish again: ${String(err)}`));
+  } else {
+    setState(hooks.state === 'stopped' ? 'stopped' : 'ready', sessionStatus === 'live' ? 'connected; the session is live' : 'connected; press Start to go live');
+  }
+});
+client.on('push', (message) => {
+  if (message.type === 'viewerCount') {
+    hooks.viewers = message.count;
+    viewersEl.textContent = String(message.count);
+  } else if (message.type === 'mediaReset' && wantPublishing) {
+    publish().catch((err: unknown) => setState('error', `could not publish again: ${String(err)}`));
+  }
+});
+client.on('stopped', (info) => {
+  meter?.close();
+  stopSource?.();
+  wantPublishing = false;
+  if (info.sessionEnded || info.code === 4410) setState('ended', 'the session has ended');
+  else setState('error', `disconnected: ${info.reason || info.code}`);
+});
+
+if (token) {
+  client.start();
+} else {
+  setState('error', 'open this page with #token=<host token> in the address (polyglot token --role host --session …)');
+}
