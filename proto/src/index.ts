@@ -17,6 +17,8 @@ export { acceptsLanguage, acceptsPair } from './languageMatch.js';
 export type { LanguagePairLike } from './languageMatch.js';
 export {
   MAX_AUDIO_CHUNK_BYTES,
+  MAX_GLOSSARY_ENTRIES,
+  MAX_GLOSSARY_TERM_CHARS,
   MAX_PHRASE_HINT_CHARS,
   MAX_PHRASE_HINTS,
   MAX_TARGET_LANGUAGES,
@@ -41,7 +43,8 @@ export type { TranslatorClient, TranslatorDefinition, TranslatorHandlers } from 
 export type { TranslateRequest, TranslateRequest__Output } from './gen/polyglot/v1/TranslateRequest.js';
 export type { TranslateResponse, TranslateResponse__Output } from './gen/polyglot/v1/TranslateResponse.js';
 export type { Translation, Translation__Output } from './gen/polyglot/v1/Translation.js';
-export type { GlossaryRef, GlossaryRef__Output } from './gen/polyglot/v1/GlossaryRef.js';
+export type { Glossary, Glossary__Output } from './gen/polyglot/v1/Glossary.js';
+export type { GlossaryEntry, GlossaryEntry__Output } from './gen/polyglot/v1/GlossaryEntry.js';
 export { TranslationPurpose } from './gen/polyglot/v1/TranslationPurpose.js';
 export type { TranslationPurpose__Output } from './gen/polyglot/v1/TranslationPurpose.js';
 

@@ -25,3 +25,9 @@ export const MAX_TRANSLATE_TEXT_BYTES = 65_536;
 
 /** Most TranslateRequest.target_languages entries. */
 export const MAX_TARGET_LANGUAGES = 64;
+
+/** Most GlossaryEntry values across all TranslateRequest.glossaries of one call. */
+export const MAX_GLOSSARY_ENTRIES = 2_000;
+
+/** Longest GlossaryEntry.source_term / target_term, in characters. */
+export const MAX_GLOSSARY_TERM_CHARS = 100;

@@ -27,6 +27,7 @@ import type {
   AudioRequest,
   AudioRequest__Output,
   ClientConstructor,
+  Glossary__Output,
   HealthCheckResponse__Output,
   RecognitionEvent,
   RecognitionEvent__Output,
@@ -113,9 +114,13 @@ const speechToText: SpeechToTextHandlers = {
   },
 };
 
+/** The glossaries of the last Translate call, as the server decoded them. */
+let receivedGlossaries: Glossary__Output[] = [];
+
 const translator: TranslatorHandlers = {
   Translate(call, callback) {
     const { texts, sourceLanguage, targetLanguages } = call.request;
+    receivedGlossaries = call.request.glossaries;
     if (texts.length === 0 || texts.length > MAX_TRANSLATE_TEXTS) {
       return callback(statusError(grpc.status.INVALID_ARGUMENT, `${texts.length} texts`));
     }
@@ -280,7 +285,7 @@ t.test('Translate: 2 texts x 2 targets gives 4 results, target-major', async (t)
     texts: ['hello', 'goodbye'],
     sourceLanguage: 'en',
     targetLanguages: ['fr', 'de-AT'],
-    glossary: { orgId: 'org-1', version: 7 },
+    glossaries: [{ orgId: 'org-1', targetLanguage: 'fr', version: 7, entries: [{ sourceTerm: 'hello', targetTerm: 'salut' }] }],
     orgId: 'org-1',
     requestId: 'req-1',
     purpose: 'LIVE',
@@ -294,6 +299,11 @@ t.test('Translate: 2 texts x 2 targets gives 4 results, target-major', async (t)
       [0, 'de-AT', '[de-AT] hello', 'fake-mt'],
       [1, 'de-AT', '[de-AT] goodbye', 'fake-mt'],
     ],
+  );
+  t.same(
+    receivedGlossaries,
+    [{ orgId: 'org-1', targetLanguage: 'fr', version: 7, entries: [{ sourceTerm: 'hello', targetTerm: 'salut' }] }],
+    'glossaries reach the worker with their entries',
   );
   t.ok(
     response.results.every((r) => r.detectedSourceLanguage === undefined),

@@ -58,8 +58,11 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
     }
   }
 
-  /** Ends the iteration; idempotent. */
-  async close(): Promise<void> {
-    await this.#messages.close();
+  /**
+   * Ends the iteration; idempotent. (ConsumerMessages.close() would wait for the pending pull
+   * request to expire, up to 30 s; stop() ends it now, and the server drops the consumer later.)
+   */
+  close(): void {
+    this.#messages.stop();
   }
 }

@@ -10,7 +10,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   polyglot: {
     v1: {
-      GlossaryRef: MessageTypeDefinition
+      Glossary: MessageTypeDefinition
+      GlossaryEntry: MessageTypeDefinition
       TranslateRequest: MessageTypeDefinition
       TranslateResponse: MessageTypeDefinition
       Translation: MessageTypeDefinition

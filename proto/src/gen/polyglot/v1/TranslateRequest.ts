@@ -1,7 +1,7 @@
 // Original file: proto/polyglot/v1/translation.proto
 
-import type { GlossaryRef as _polyglot_v1_GlossaryRef, GlossaryRef__Output as _polyglot_v1_GlossaryRef__Output } from '../../polyglot/v1/GlossaryRef.js';
 import type { TranslationPurpose as _polyglot_v1_TranslationPurpose, TranslationPurpose__Output as _polyglot_v1_TranslationPurpose__Output } from '../../polyglot/v1/TranslationPurpose.js';
+import type { Glossary as _polyglot_v1_Glossary, Glossary__Output as _polyglot_v1_Glossary__Output } from '../../polyglot/v1/Glossary.js';
 
 /**
  * A batch of texts in one source language to translate into one or more
@@ -33,13 +33,6 @@ export interface TranslateRequest {
    */
   'targetLanguages'?: (string)[];
   /**
-   * Custom glossary (organization terminology) to apply. Optional; when
-   * unset, no glossary applies. The worker applies the entries of that
-   * glossary version for each (source, target) pair it has entries for;
-   * a version the worker does not have gives NOT_FOUND.
-   */
-  'glossary'?: (_polyglot_v1_GlossaryRef | null);
-  /**
    * Organization on whose behalf the call is made. Workers use it for
    * per-organization quotas and accounting. Required (INVALID_ARGUMENT when
    * empty).
@@ -56,6 +49,24 @@ export interface TranslateRequest {
    * purpose.
    */
   'purpose'?: (_polyglot_v1_TranslationPurpose);
+  /**
+   * Custom glossaries (organization terminology) to apply: at most one per
+   * target language, each carrying its entries, so that every worker,
+   * including one with a local engine and no database, can apply them.
+   * Optional; a target with no glossary is translated without one.
+   * 
+   * Rules (INVALID_ARGUMENT when broken): each `target_language` equals one
+   * of `target_languages` exactly and appears in at most one glossary;
+   * `org_id` is not empty; `source_term` and `target_term` are 1 to 100
+   * characters; `source_term` is not repeated (case-insensitively) within
+   * a glossary; at most 2 000 entries across all glossaries of the call.
+   * 
+   * How terms are applied is up to the engine (a cloud engine passes them
+   * to its glossary feature, a local one substitutes them); a worker whose
+   * engine cannot apply glossaries ignores them. The glossary's source
+   * language is the request's `source_language`.
+   */
+  'glossaries'?: (_polyglot_v1_Glossary)[];
 }
 
 /**
@@ -88,13 +99,6 @@ export interface TranslateRequest__Output {
    */
   'targetLanguages': (string)[];
   /**
-   * Custom glossary (organization terminology) to apply. Optional; when
-   * unset, no glossary applies. The worker applies the entries of that
-   * glossary version for each (source, target) pair it has entries for;
-   * a version the worker does not have gives NOT_FOUND.
-   */
-  'glossary': (_polyglot_v1_GlossaryRef__Output | null);
-  /**
    * Organization on whose behalf the call is made. Workers use it for
    * per-organization quotas and accounting. Required (INVALID_ARGUMENT when
    * empty).
@@ -111,4 +115,22 @@ export interface TranslateRequest__Output {
    * purpose.
    */
   'purpose': (_polyglot_v1_TranslationPurpose__Output);
+  /**
+   * Custom glossaries (organization terminology) to apply: at most one per
+   * target language, each carrying its entries, so that every worker,
+   * including one with a local engine and no database, can apply them.
+   * Optional; a target with no glossary is translated without one.
+   * 
+   * Rules (INVALID_ARGUMENT when broken): each `target_language` equals one
+   * of `target_languages` exactly and appears in at most one glossary;
+   * `org_id` is not empty; `source_term` and `target_term` are 1 to 100
+   * characters; `source_term` is not repeated (case-insensitively) within
+   * a glossary; at most 2 000 entries across all glossaries of the call.
+   * 
+   * How terms are applied is up to the engine (a cloud engine passes them
+   * to its glossary feature, a local one substitutes them); a worker whose
+   * engine cannot apply glossaries ignores them. The glossary's source
+   * language is the request's `source_language`.
+   */
+  'glossaries': (_polyglot_v1_Glossary__Output)[];
 }

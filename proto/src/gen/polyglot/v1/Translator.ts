@@ -24,10 +24,10 @@ export interface TranslatorClient extends grpc.Client {
    * - INVALID_ARGUMENT: `texts` is empty or has more than 128 entries; the
    * texts total more than 65 536 bytes; `target_languages` is empty, has
    * more than 64 entries or repeats a tag; `org_id` is empty;
-   * `source_language` is empty and the worker cannot detect languages.
+   * `source_language` is empty and the worker cannot detect languages;
+   * `glossaries` breaks a rule stated on TranslateRequest.glossaries.
    * - NOT_FOUND: the worker does not translate one of the (source, target)
-   * pairs (see TranslateRequest for the matching rule), or does not have
-   * the glossary version referenced by `glossary`.
+   * pairs (see TranslateRequest for the matching rule).
    * - RESOURCE_EXHAUSTED: the worker already serves `max_concurrent_streams`
    * calls (WorkerDescription), or the engine's quota or rate limit is used
    * up. Retry later or on another worker.
@@ -59,10 +59,10 @@ export interface TranslatorClient extends grpc.Client {
    * - INVALID_ARGUMENT: `texts` is empty or has more than 128 entries; the
    * texts total more than 65 536 bytes; `target_languages` is empty, has
    * more than 64 entries or repeats a tag; `org_id` is empty;
-   * `source_language` is empty and the worker cannot detect languages.
+   * `source_language` is empty and the worker cannot detect languages;
+   * `glossaries` breaks a rule stated on TranslateRequest.glossaries.
    * - NOT_FOUND: the worker does not translate one of the (source, target)
-   * pairs (see TranslateRequest for the matching rule), or does not have
-   * the glossary version referenced by `glossary`.
+   * pairs (see TranslateRequest for the matching rule).
    * - RESOURCE_EXHAUSTED: the worker already serves `max_concurrent_streams`
    * calls (WorkerDescription), or the engine's quota or rate limit is used
    * up. Retry later or on another worker.
@@ -101,10 +101,10 @@ export interface TranslatorHandlers extends grpc.UntypedServiceImplementation {
    * - INVALID_ARGUMENT: `texts` is empty or has more than 128 entries; the
    * texts total more than 65 536 bytes; `target_languages` is empty, has
    * more than 64 entries or repeats a tag; `org_id` is empty;
-   * `source_language` is empty and the worker cannot detect languages.
+   * `source_language` is empty and the worker cannot detect languages;
+   * `glossaries` breaks a rule stated on TranslateRequest.glossaries.
    * - NOT_FOUND: the worker does not translate one of the (source, target)
-   * pairs (see TranslateRequest for the matching rule), or does not have
-   * the glossary version referenced by `glossary`.
+   * pairs (see TranslateRequest for the matching rule).
    * - RESOURCE_EXHAUSTED: the worker already serves `max_concurrent_streams`
    * calls (WorkerDescription), or the engine's quota or rate limit is used
    * up. Retry later or on another worker.

@@ -1,0 +1,86 @@
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { encodeCaption, decodeCaption, type CaptionEvent } from '../../../core/src/captions/CaptionEvent.js';
+import { CAPTION_STREAM } from '../../../core/src/captions/captionStream.js';
+import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../../../core/src/captions/subjects.js';
+
+export type UnsequencedCaption = Omit<CaptionEvent, 'seq' | 'publishedAt' | 'v'>;
+
+/**
+ * Publishes one session's captions: finals on the JetStream stream with the next seq of their
+ * language (and a message id, so a retried publish is stored once), interims on core NATS with
+ * the seq their final will take. Seqs continue from the stream after a restart of this process,
+ * so viewers resuming from a seq see neither a gap nor a repeat.
+ */
+export class CaptionPublisher {
+  readonly session: string;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #log: Logger;
+  /** lang -> next final seq, once read from the stream */
+  readonly #nextSeq = new Map<string, Promise<number>>();
+  /** lang -> the publish chain, so finals of a language are stored in seq order */
+  readonly #chains = new Map<string, Promise<unknown>>();
+
+  constructor(opts: { nc: NatsConnection; jsm: JetStreamManager; session: string; log: Logger }) {
+    this.session = opts.session;
+    this.#nc = opts.nc;
+    this.#js = opts.nc.jetstream();
+    this.#jsm = opts.jsm;
+    this.#log = opts.log;
+  }
+
+  #next(lang: string): Promise<number> {
+    let next = this.#nextSeq.get(lang);
+    if (!next) {
+      next = this.#lastStoredSeq(lang).then((last) => last + 1);
+      this.#nextSeq.set(lang, next);
+      next.catch(() => this.#nextSeq.delete(lang)); // ask the stream again next time
+    }
+    return next;
+  }
+
+  async #lastStoredSeq(lang: string): Promise<number> {
+    try {
+      const stored = await this.#jsm.streams.getMessage(CAPTION_STREAM, { last_by_subj: finalCaptionSubject(this.session, lang) });
+      return decodeCaption(stored.data).seq;
+    } catch (err) {
+      if (err instanceof Error && /no message found/i.test(err.message)) return 0;
+      throw err;
+    }
+  }
+
+  /** The seq the next final of `lang` will carry (what its interims carry meanwhile). */
+  async pendingSeq(lang: string): Promise<number> {
+    return this.#next(lang);
+  }
+
+  publishInterim(lang: string, caption: UnsequencedCaption): Promise<void> {
+    return this.#enqueue(lang, async () => {
+      const seq = await this.#next(lang);
+      this.#nc.publish(interimCaptionSubject(this.session, lang), encodeCaption({ v: 1, ...caption, lang, final: false, seq, publishedAt: Date.now() }));
+    });
+  }
+
+  /** Resolves with the final's seq once JetStream has stored it. */
+  publishFinal(lang: string, caption: UnsequencedCaption): Promise<number> {
+    return this.#enqueue(lang, async () => {
+      const seq = await this.#next(lang);
+      const event: CaptionEvent = { v: 1, ...caption, lang, final: true, seq, publishedAt: Date.now() };
+      await this.#js.publish(finalCaptionSubject(this.session, lang), encodeCaption(event), { msgID: captionMessageId(this.session, lang, seq) });
+      this.#nextSeq.set(lang, Promise.resolve(seq + 1));
+      return seq;
+    });
+  }
+
+  #enqueue<T>(lang: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(lang) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    this.#chains.set(
+      lang,
+      result.catch((err: unknown) => this.#log.warn({ err, lang }, 'caption publish failed')),
+    );
+    return result;
+  }
+}

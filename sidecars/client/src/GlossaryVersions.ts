@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from '../../../sql/src/index.js';
+import type { Glossary } from '../../sdk/src/index.js';
+import { SYSTEM_CLOCK, type Clock } from './Clock.js';
+
+export interface GlossaryVersionsOptions {
+  db: Kysely<Database>;
+  /**
+   * How long a looked-up glossary is reused without asking Postgres again: the longest an edit
+   * takes to reach new translations (edits bump `glossaries.version`; nothing else is invalidated).
+   */
+  ttlMs?: number;
+  /** Bound on remembered (organization, source, target) keys; the oldest go first. */
+  maxKeys?: number;
+  clock?: Clock;
+}
+
+interface Remembered {
+  glossary: Glossary | undefined;
+  expiresAt: number;
+}
+
+/**
+ * The current glossary (version and entries) of an organization per language pair, from Postgres,
+ * remembered for a few seconds so live captions do not query the database per final (C-1). The
+ * version is what the translation cache keys on and what workers receive with the entries.
+ * Languages match case-insensitively and exactly ('en' -> 'de' does not serve 'de-AT').
+ */
+export class GlossaryVersions {
+  readonly #db: Kysely<Database>;
+  readonly #ttlMs: number;
+  readonly #maxKeys: number;
+  readonly #clock: Clock;
+  readonly #remembered = new Map<string, Remembered>();
+
+  constructor({ db, ttlMs = 5_000, maxKeys = 10_000, clock = SYSTEM_CLOCK }: GlossaryVersionsOptions) {
+    if (!(ttlMs >= 0)) throw new TypeError(`ttlMs must be >= 0 (got ${ttlMs})`);
+    this.#db = db;
+    this.#ttlMs = ttlMs;
+    this.#maxKeys = maxKeys;
+    this.#clock = clock;
+  }
+
+  /** The current glossary of each target that has one; one query for all targets not remembered. */
+  async forTargets(orgId: string, source: string, targets: readonly string[]): Promise<Glossary[]> {
+    const now = this.#clock.now();
+    const found: Glossary[] = [];
+    const missing: string[] = [];
+    for (const target of targets) {
+      const hit = this.#remembered.get(keyOf(orgId, source, target));
+      if (hit !== undefined && hit.expiresAt > now) {
+        if (hit.glossary) found.push({ ...hit.glossary, target });
+      } else {
+        missing.push(target);
+      }
+    }
+    if (missing.length === 0) return found;
+
+    const rows = await this.#db
+      .selectFrom('glossaries as g')
+      .leftJoin('glossary_entries as e', 'e.glossary_id', 'g.id')
+      .select(['g.target_language', 'g.version', 'e.source_term', 'e.target_term'])
+      .where('g.organization_id', '=', orgId)
+      .where(sql<string>`lower(g.source_language)`, '=', source.toLowerCase())
+      .where(
+        sql<string>`lower(g.target_language)`,
+        'in',
+        missing.map((t) => t.toLowerCase()),
+      )
+      .orderBy('e.source_term')
+      .execute();
+
+    const byTarget = new Map<string, Glossary>();
+    for (const row of rows) {
+      const target = row.target_language.toLowerCase();
+      let glossary = byTarget.get(target);
+      if (glossary === undefined) {
+        glossary = { orgId, source, target, version: row.version, entries: [] };
+        byTarget.set(target, glossary);
+      }
+      if (row.source_term !== null && row.target_term !== null) glossary.entries.push({ sourceTerm: row.source_term, targetTerm: row.target_term });
+    }
+    const expiresAt = this.#clock.now() + this.#ttlMs;
+    for (const target of missing) {
+      const glossary = byTarget.get(target.toLowerCase());
+      this.#remember(keyOf(orgId, source, target), { glossary, expiresAt });
+      if (glossary) found.push({ ...glossary, target });
+    }
+    return found;
+  }
+
+  #remember(key: string, value: Remembered): void {
+    this.#remembered.delete(key);
+    this.#remembered.set(key, value);
+    for (const oldest of this.#remembered.keys()) {
+      if (this.#remembered.size <= this.#maxKeys) break;
+      this.#remembered.delete(oldest);
+    }
+  }
+}
+
+function keyOf(orgId: string, source: string, target: string): string {
+  return `${orgId}\n${source.toLowerCase()}\n${target.toLowerCase()}`;
+}

@@ -1,0 +1,55 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadContract, type TranslatorClient } from '../../../proto/src/index.js';
+
+/** Channel settings of every worker connection. */
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // Keep idle connections alive through NATs and load balancers, and notice dead ones, without
+  // pinging so often that a server answers GOAWAY too_many_pings.
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  // A worker that went away is retried with backoff by grpc-js; cap it so a returning worker is found quickly.
+  'grpc.max_reconnect_backoff_ms': 5_000,
+};
+
+/**
+ * One gRPC client (one HTTP/2 channel) per worker address, created on first use and reused for
+ * every later call (S-1): no connection setup on the translation path once warm. grpc-js
+ * reconnects a broken channel on its own.
+ */
+export class TranslatorChannels {
+  readonly #clients = new Map<string, TranslatorClient>();
+  readonly #credentials: grpc.ChannelCredentials;
+  #closed = false;
+
+  constructor(credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.#credentials = credentials;
+  }
+
+  get(address: string): TranslatorClient {
+    if (this.#closed) throw new Error('TranslatorChannels closed');
+    let client = this.#clients.get(address);
+    if (client === undefined) {
+      const { Translator } = loadContract();
+      client = new Translator.Client(address, this.#credentials, CHANNEL_OPTIONS);
+      this.#clients.set(address, client);
+    }
+    return client;
+  }
+
+  /** Closes the channel to a worker that left the registry. */
+  forget(address: string): void {
+    this.#clients.get(address)?.close();
+    this.#clients.delete(address);
+  }
+
+  get sizeForTesting(): number {
+    return this.#clients.size;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const client of this.#clients.values()) client.close();
+    this.#clients.clear();
+  }
+}

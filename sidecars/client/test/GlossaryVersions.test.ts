@@ -1,0 +1,81 @@
+import type { Kysely } from 'kysely';
+import tap from 'tap';
+import { createDb, migrateToLatest, type Database } from '../../../sql/src/index.js';
+import { createTestDatabase } from '../../../test/support/infra.js';
+import { GlossaryVersions } from '../src/GlossaryVersions.js';
+import { TranslationCache } from '../src/TranslationCache.js';
+import { TranslationClient } from '../src/TranslationClient.js';
+import { newRegistry, quiet, redisFor, startEngines, StaticDirectory, type Test } from './_harness.js';
+import { ManualClock } from './ManualClock.js';
+
+async function migratedDb(t: Test): Promise<Kysely<Database>> {
+  const db = createDb({ url: await createTestDatabase(t), poolMax: 2, applicationName: 'client-test' });
+  t.teardown(() => db.destroy());
+  await migrateToLatest(db);
+  return db;
+}
+
+async function seedGlossary(db: Kysely<Database>) {
+  const org = await db.insertInto('organizations').values({ name: 'Acme' }).returning('id').executeTakeFirstOrThrow();
+  const glossary = await db
+    .insertInto('glossaries')
+    .values({ organization_id: org.id, source_language: 'en', target_language: 'de' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('glossary_entries')
+    .values({ glossary_id: glossary.id, organization_id: org.id, source_term: 'keynote', target_term: 'Hauptvortrag' })
+    .execute();
+  return { orgId: org.id, glossaryId: glossary.id };
+}
+
+tap.test('the current version and entries per target, remembered for ttlMs', async (t) => {
+  const db = await migratedDb(t);
+  const { orgId, glossaryId } = await seedGlossary(db);
+  const clock = new ManualClock();
+  const versions = new GlossaryVersions({ db, ttlMs: 5_000, clock });
+
+  const [de, ...rest] = await versions.forTargets(orgId, 'en', ['DE', 'fr']);
+  t.same(rest, [], 'no glossary for fr');
+  t.same(de, { orgId, source: 'en', target: 'DE', version: 2, entries: [{ sourceTerm: 'keynote', targetTerm: 'Hauptvortrag' }] }, 'target as the caller wrote it');
+
+  await db.updateTable('glossary_entries').set({ target_term: 'Grundsatzrede' }).where('glossary_id', '=', glossaryId).execute();
+  t.equal((await versions.forTargets(orgId, 'en', ['de']))[0]?.version, 2, 'within ttlMs: remembered');
+  clock.advance(5_000);
+  const fresh = (await versions.forTargets(orgId, 'en', ['de']))[0];
+  t.equal(fresh?.version, 3, 'after ttlMs: the bumped version');
+  t.same(fresh?.entries, [{ sourceTerm: 'keynote', targetTerm: 'Grundsatzrede' }]);
+});
+
+tap.test('a glossary edit in Postgres changes the next translation; the old cache entry is never served', async (t) => {
+  const db = await migratedDb(t);
+  const { orgId, glossaryId } = await seedGlossary(db);
+  const engines = await startEngines(t);
+  const redis = await redisFor(t);
+  const clock = new ManualClock();
+  const directory = new StaticDirectory();
+  directory.addresses.set('deepl', engines.deepl.worker.address);
+  // DeepL creates glossaries from the entries it receives, so no provisioning is needed here.
+  const client = new TranslationClient({ directory, redis, registry: newRegistry(), chains: { default: ['deepl'] }, clock, log: quiet });
+  t.teardown(() => client.close());
+  const versions = new GlossaryVersions({ db, ttlMs: 5_000, clock });
+  const translate = async () => {
+    const glossaries = await versions.forTargets(orgId, 'en', ['de']);
+    const outcome = await client.translate({ texts: ['the keynote starts'], source: 'en', targets: ['de'], orgId, purpose: 'live', glossaries });
+    return outcome.translations.map((x) => `${x.text} (${x.cached ? 'cached' : 'fresh'})`);
+  };
+
+  t.same(await translate(), ['[DE] the Hauptvortrag starts (fresh)']);
+  t.same(await translate(), ['[DE] the Hauptvortrag starts (cached)']);
+  const requestsBefore = engines.deepl.standIn.translateCalls.length;
+
+  await db.updateTable('glossary_entries').set({ target_term: 'Grundsatzrede' }).where('glossary_id', '=', glossaryId).execute();
+  clock.advance(5_000);
+  t.same(await translate(), ['[DE] the Grundsatzrede starts (fresh)'], 'the new version misses the cache');
+  t.equal(engines.deepl.standIn.translateCalls.length, requestsBefore + 1);
+  // (The engine deletes the version 2 glossary in the background; DeepLEngine.test.ts checks that.)
+  t.ok([...engines.deepl.standIn.glossaries.values()].some((g) => g.name === `pc:${orgId}:en:de:v3`), 'a DeepL glossary for the new version');
+
+  const oldKey = TranslationCache.key({ source: 'en', target: 'de', orgId, glossaryVersion: 2, text: 'the keynote starts' });
+  t.ok(await redis.exists(oldKey), 'the old entry is still in Redis, unreachable, until its TTL');
+});

@@ -1,0 +1,79 @@
+// The one place where SidecarError classes meet gRPC statuses, both ways: a worker turns what its
+// engine threw into a status, and a client turns a status back into a class it can branch on.
+import * as grpc from '@grpc/grpc-js';
+
+import {
+  CancelledError,
+  EngineTimeoutError,
+  EngineUnavailableError,
+  InternalEngineError,
+  InvalidArgumentError,
+  NotFoundError,
+  QuotaExceededError,
+  SidecarError,
+} from './errors.js';
+
+/** Trailer a worker sets on RESOURCE_EXHAUSTED when it knows how long to back off. */
+const RETRY_AFTER_MS_KEY = 'pc-retry-after-ms';
+
+/** A gRPC status as grpc-js server handlers send it, with code and details always set. */
+export type WorkerStatus = grpc.ServerErrorResponse & { code: grpc.status; details: string };
+
+/** A status for grpc-js server handlers: call.emit('error', …) or callback(…). */
+export function toServiceError(err: unknown): WorkerStatus {
+  const sidecar = SidecarError.is(err) ? err : new InternalEngineError(err instanceof Error ? err.message : String(err), err);
+  const metadata = new grpc.Metadata();
+  if (sidecar instanceof QuotaExceededError && sidecar.retryAfterMs !== undefined) {
+    metadata.set(RETRY_AFTER_MS_KEY, String(sidecar.retryAfterMs));
+  }
+  return Object.assign(new Error(sidecar.message), { code: sidecar.grpcCode, details: sidecar.message, metadata });
+}
+
+/** The SidecarError class for a status a client received; anything that is not a status is INTERNAL. */
+export function fromServiceError(err: unknown): SidecarError {
+  if (SidecarError.is(err)) return err;
+  const code = statusCodeOf(err);
+  const details = detailsOf(err);
+  switch (code) {
+    case grpc.status.INVALID_ARGUMENT:
+    case grpc.status.OUT_OF_RANGE:
+    case grpc.status.FAILED_PRECONDITION:
+      return new InvalidArgumentError(details, err);
+    case grpc.status.NOT_FOUND:
+      return new NotFoundError(details, err);
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return new QuotaExceededError(details, retryAfterMsOf(err), err);
+    case grpc.status.UNAVAILABLE:
+      return new EngineUnavailableError(details, err);
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new EngineTimeoutError(details, err);
+    case grpc.status.CANCELLED:
+      return new CancelledError(details, err);
+    default:
+      return new InternalEngineError(details, err);
+  }
+}
+
+/** The gRPC status code carried by `err`, or undefined when it is not a status. */
+export function statusCodeOf(err: unknown): grpc.status | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code: unknown = Reflect.get(err, 'code');
+  return typeof code === 'number' && code >= 0 && code <= 16 ? code : undefined;
+}
+
+function detailsOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null) {
+    const details: unknown = Reflect.get(err, 'details');
+    if (typeof details === 'string' && details !== '') return details;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function retryAfterMsOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const metadata: unknown = Reflect.get(err, 'metadata');
+  if (!(metadata instanceof grpc.Metadata)) return undefined;
+  const [value] = metadata.get(RETRY_AFTER_MS_KEY);
+  const ms = typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}

@@ -1,0 +1,52 @@
+// Public entry of the language-worker SDK. Engines and worker mains import only this file.
+
+export { createSpeechWorker, createTranslationWorker } from './createWorker.js';
+export type { SpeechWorkerOptions, TranslationWorkerOptions } from './createWorker.js';
+export { LanguageWorker, DEFAULT_DRAIN_TIMEOUT_MS } from './LanguageWorker.js';
+export type { WorkerMethod, WorkerObserverEvents, WorkerOptions } from './LanguageWorker.js';
+export { parseWorkerEnv, runWorker, WorkerConfigError, workerEnvSchema, workerOptionsFromEnv } from './workerEnv.js';
+export type { WorkerEnv } from './workerEnv.js';
+
+export type { RecognitionResult, SpeechEngine, SpeechStream, SpeechStreamConfig, WordTiming } from './SpeechEngine.js';
+export type {
+  Glossary,
+  GlossaryEntry,
+  LanguagePair,
+  TranslatedText,
+  TranslationEngine,
+  TranslationPurpose,
+  TranslationRequest,
+} from './TranslationEngine.js';
+
+export {
+  CancelledError,
+  EngineTimeoutError,
+  EngineUnavailableError,
+  InternalEngineError,
+  InvalidArgumentError,
+  NotFoundError,
+  QuotaExceededError,
+  SidecarError,
+} from './errors.js';
+export { fromServiceError, statusCodeOf, toServiceError } from './grpcStatus.js';
+export type { WorkerStatus } from './grpcStatus.js';
+
+export { AsyncQueue, QueueOverflowError } from './AsyncQueue.js';
+export type { AsyncQueueOptions, OverflowPolicy } from './AsyncQueue.js';
+export { SafeEmitter, onceEvent } from './events.js';
+export type { EventMap } from './events.js';
+
+export {
+  ANNOUNCE_SUBJECT,
+  DEFAULT_ANNOUNCE_INTERVAL_MS,
+  decodeWorkerMessage,
+  encodeWorkerMessage,
+  TTL_INTERVALS,
+  WorkerMessageError,
+} from './announcement.js';
+export type { WorkerAnnouncement, WorkerGoodbye, WorkerKindName, WorkerMessage, WorkerMessageInput } from './announcement.js';
+
+export { FakeSpeechEngine } from './testing/FakeSpeechEngine.js';
+export type { FakeSpeechEngineOptions } from './testing/FakeSpeechEngine.js';
+export { FakeTranslationEngine } from './testing/FakeTranslationEngine.js';
+export type { FakeTranslationEngineOptions } from './testing/FakeTranslationEngine.js';
