@@ -44,4 +44,21 @@ if [ -f signaling/web/build.mjs ]; then
 	step "web bundles"
 	node signaling/web/build.mjs || fail "web bundle build failed"
 fi
+sample="${PC_DATA_DIR:-.data}/demo/sample.wav"
+if [ ! -s "$sample" ]; then
+	step "demo speech sample ($sample, festival)"
+	parts="$(mktemp -d)"
+	mkdir -p "$(dirname "$sample")"
+	i=0
+	# One sentence per line, a pause after each: the speech worker ends an utterance at each pause.
+	while IFS= read -r sentence; do
+		[ -n "$sentence" ] || continue
+		i=$((i + 1))
+		printf '%s\n' "$sentence" > "$parts/$i.txt"
+		text2wave -eval '(voice_cmu_us_slt_arctic_hts)' "$parts/$i.txt" -o "$parts/$i.raw.wav" >/dev/null 2>&1 || fail "festival could not speak the demo sample"
+		sox -q "$parts/$i.raw.wav" -r 48000 "$parts/$(printf %03d $i).wav" pad 0 1.2 || fail "sox failed on the demo sample"
+	done < core/setup/demo-sample.txt
+	sox -q "$parts"/[0-9][0-9][0-9].wav "$sample.part.wav" && mv "$sample.part.wav" "$sample" || fail "sox could not join the demo sample"
+	rm -rf "$parts"
+fi
 step "setup complete (mediasoup worker: $worker_bin)"

@@ -60,7 +60,7 @@ t.test('bad usage and bad config exit 2 with a message, not a stack trace', asyn
   t.notMatch(badConfig.stderr, /\n\s+at /, 'no stack trace');
 });
 
-t.test('polyglot up migrates the database, runs until SIGTERM, then stops everything', async (t) => {
+t.test('polyglot up --no-sample starts infra, schema and every process, runs until SIGTERM, then stops everything', async (t) => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'pc-up-'));
   await chmod(dataDir, 0o755);
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
@@ -71,8 +71,12 @@ t.test('polyglot up migrates the database, runs until SIGTERM, then stops everyt
     PC_NATS_URL: `nats://127.0.0.1:${await freePort()}`,
     PC_DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/polyglot`,
     PC_REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    PC_HTTP_PORT: String(await freePort()),
+    PC_HISTORY_METRICS_PORT: String(await freePort()),
+    PC_SFU_METRICS_PORT: String(await freePort()),
+    PC_SFU_WORKERS: '1',
   };
-  const up = spawn(process.execPath, nodeArgsFor('core/src/cli/polyglot.ts').concat('up'), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const up = spawn(process.execPath, nodeArgsFor('core/src/cli/polyglot.ts').concat('up', '--no-sample'), { env, stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => up.kill('SIGKILL'));
   const exited = once(up, 'exit');
   let out = '';
@@ -93,6 +97,9 @@ t.test('polyglot up migrates the database, runs until SIGTERM, then stops everyt
   );
   await client.end();
   t.ok(Number(rows[0]?.n) >= 2, 'migrated, with translation_history partitions for this month and the next');
+  for (const name of ['history', 'stt-local', 'mt-local', 'sfu', 'signaling']) t.match(out, new RegExp(`${name}\\s+ready`), `${name} started and ready`);
+  const ready = await fetch(`http://127.0.0.1:${env.PC_HTTP_PORT}/readyz`);
+  t.equal(ready.status, 200, 'signaling answers on PC_HTTP_PORT');
 
   up.kill('SIGTERM');
   const [code] = await exited;

@@ -15,6 +15,8 @@ import { parseSfuConfig } from './config.js';
 import { MediaWorkerPool } from './MediaWorkerPool.js';
 import { SfuMetrics } from './SfuMetrics.js';
 import { SfuNode } from './SfuNode.js';
+import { CaptionService } from './captions/CaptionService.js';
+import { parseTranslationClientEnv } from '../../sidecars/client/src/translationEnv.js';
 import { workerBinary } from './workerBinary.js';
 
 const log = moduleLog('sfu');
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     maxConsumersPerRouter: sfuCfg.maxConsumersPerRouter,
   });
   const metrics = new SfuMetrics({ node, pool });
+  const captions = await CaptionService.start({ nc, node, cfg, translation: parseTranslationClientEnv(process.env), metricsRegistry: metrics.registry, log });
 
   const server = http.createServer((req, res) => {
     const url = req.url?.split('?')[0];
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     }, sfuCfg.shutdownTimeoutMs);
     void (async () => {
       await node.drain();
+      await captions.close();
       await pool.closeAndWait();
       server.closeAllConnections();
       server.close();

@@ -1,47 +1,194 @@
 import { once } from 'node:events';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect } from 'nats';
+import { z } from 'zod';
+import { WorkerRegistry } from '../../../sidecars/client/src/index.js';
+import { resolveJwtSecret, signDevToken } from '../../../signaling/src/devToken.js';
 import { createDb, ensurePartitions, migrateToLatest } from '../../../sql/src/index.js';
 import type { Config } from '../config.js';
 import { LocalInfra, type InfraEnv } from '../infra/LocalInfra.js';
 import { infraStateFile, persistentInfraOptions, readInfraState } from '../infra/infraState.js';
+import { ServerProcess } from '../infra/ServerProcess.js';
 import { moduleLog } from '../log.js';
 import { UsageError } from './UsageError.js';
 
 const log = moduleLog('up');
 
-/**
- * Everything on this machine, in the foreground until Ctrl-C: the local infra (reused when
- * `polyglot infra up` already runs it), the database schema and its partitions. The platform's
- * processes join this list as their issues land.
- */
+const USAGE = `usage: polyglot up [--no-sample]
+  Starts everything on this machine in the foreground until Ctrl-C: the local infra (or the one
+  'polyglot infra up' runs), the database schema, the history writer, the SFU, the local speech
+  (English) and translation (English to Spanish, Catalan, Galician) workers and signaling; then a
+  demo session fed by a looping speech sample, with host and viewer links.
+  --no-sample  everything but the demo session (for real hosts, and tests)`;
+
+/** The demo's organization: fixed, so links keep working across restarts of the demo. */
+const DEMO_ORG = '00000000-0000-4000-8000-00000000d3e0';
+const DEMO_TARGETS = ['es', 'ca', 'gl'];
+const createdSessionSchema = z.object({ session: z.object({ id: z.string().uuid() }), viewerUrl: z.string().url() });
+
+interface Service {
+  name: string;
+  /** Entry point, relative to the repository root, without extension. */
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  ready: () => Promise<boolean>;
+}
+
+/** The repo's root and how to run one of its entry points, from source (ts) or from dist (js). */
+function entryPoint(entry: string): string[] {
+  const here = fileURLToPath(import.meta.url);
+  const fromSource = here.endsWith('.ts');
+  const root = path.resolve(path.dirname(here), fromSource ? '../../..' : '../../../..');
+  const file = fromSource ? path.join(root, `${entry}.ts`) : path.join(root, 'dist', `${entry}.js`);
+  return [...process.execArgv.filter((a) => a.includes('typescript') || a.includes('ts-node')), file];
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+
 export async function upCommand(args: string[], cfg: Config): Promise<number> {
-  if (args.length > 0) throw new UsageError(`usage: polyglot up   (unexpected: ${args.join(' ')})`);
+  let noSample = false;
+  try {
+    noSample = parseArgs({ args, options: { 'no-sample': { type: 'boolean' } }, strict: true }).values['no-sample'] ?? false;
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  }
+  const sample = path.join(cfg.dataDir, 'demo', 'sample.wav');
+  if (!noSample && !existsSync(sample)) throw new UsageError(`the demo's speech sample ${sample} is missing: run 'make setup'`);
+
   const running = await readInfraState(infraStateFile(cfg));
   const infra: { env: InfraEnv; stop(): Promise<void> } = running
     ? { env: running.env, stop: async () => {} } // not ours to stop
     : await LocalInfra.start(persistentInfraOptions(cfg));
-  const { env } = infra;
+  const started: ServerProcess[] = [];
+  const logDir = path.join(cfg.dataDir, 'logs');
+  let registry: WorkerRegistry | undefined;
+  const nc = await connect({ servers: infra.env.PC_NATS_URL, name: 'polyglot-up' });
   try {
-    const db = createDb({ url: env.PC_DATABASE_URL, poolMax: 2, applicationName: 'polyglot-up' });
+    const db = createDb({ url: infra.env.PC_DATABASE_URL, poolMax: 2, applicationName: 'polyglot-up' });
     try {
-      const applied = await migrateToLatest(db);
+      await migrateToLatest(db);
       await ensurePartitions(db, { monthsAhead: cfg.history.partitionMonthsAhead });
-      log.info({ applied: applied.map((m) => m.migrationName) }, 'database ready');
     } finally {
       await db.destroy();
+    }
+    registry = await WorkerRegistry.start({ nats: nc, log });
+    const workers = registry;
+    const httpPort = Number(process.env.PC_HTTP_PORT ?? 8080);
+    const historyPort = cfg.history.metricsPort;
+    const sfuPort = Number(process.env.PC_SFU_METRICS_PORT ?? 9311);
+    const base = `http://127.0.0.1:${httpPort}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...infra.env,
+      PC_ENV: process.env.PC_ENV ?? 'development',
+      PC_TRANSLATION_ENGINES: process.env.PC_TRANSLATION_ENGINES ?? 'apertium',
+    };
+    const services: Service[] = [
+      { name: 'history', entry: 'sql/src/history/main', env: { PC_HISTORY_METRICS_PORT: String(historyPort) }, ready: () => httpOk(`http://127.0.0.1:${historyPort}/healthz`) },
+      { name: 'stt-local', entry: 'sidecars/stt-local/src/main', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
+      { name: 'mt-local', entry: 'sidecars/mt-local/src/main', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
+      { name: 'sfu', entry: 'sfu/src/main', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`) },
+      { name: 'signaling', entry: 'signaling/src/main', env: { PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
+    ];
+    await mkdir(logDir, { recursive: true });
+    for (const service of services) {
+      const output = openSync(path.join(logDir, `${service.name}.log`), 'a');
+      const proc = new ServerProcess({
+        name: service.name,
+        command: process.execPath,
+        args: entryPoint(service.entry),
+        stopSignal: 'SIGTERM',
+        env: { ...env, ...service.env },
+        output,
+        log,
+      });
+      closeSync(output);
+      started.push(proc);
+      try {
+        await proc.waitReady(service.ready, 60_000);
+      } catch (err) {
+        throw new Error(`${service.name} did not start: see ${path.join(logDir, `${service.name}.log`)}`, { cause: err });
+      }
+      process.stdout.write(`  ${service.name.padEnd(10)} ready\n`);
+    }
+
+    if (!noSample) {
+      const secret = resolveJwtSecret({ env: env.PC_ENV === 'development' ? 'development' : 'production', secret: env.PC_JWT_SECRET });
+      if (!secret) throw new UsageError('the demo needs PC_JWT_SECRET (or PC_ENV=development) to sign its tokens');
+      const host = await signDevToken(secret, { org: DEMO_ORG, sub: 'demo-host', role: 'host', name: 'Demo host', ttlSeconds: 86_400 });
+      const created = await fetch(`${base}/api/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${host}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Polyglot Connect demo', sourceLanguage: 'en' }),
+      });
+      const body: unknown = await created.json();
+      const parsed = createdSessionSchema.safeParse(body);
+      if (!created.ok || !parsed.success) throw new Error(`creating the demo session failed: ${created.status} ${JSON.stringify(body)}`);
+      const session = parsed.data.session.id;
+      const viewerUrl = parsed.data.viewerUrl;
+      await fetch(`${base}/api/sessions/${session}/start`, { method: 'POST', headers: { authorization: `Bearer ${host}` } });
+      const sessionHost = await signDevToken(secret, { org: DEMO_ORG, sub: 'demo-host', role: 'host', session, name: 'Demo host', ttlSeconds: 86_400 });
+      const output = openSync(path.join(logDir, 'publisher.log'), 'a');
+      started.push(
+        new ServerProcess({
+          name: 'publisher',
+          command: process.execPath,
+          args: [...entryPoint('core/src/cli/polyglot'), 'publish', '--session', session, '--wav', sample, '--loop'],
+          stopSignal: 'SIGTERM',
+          env,
+          output,
+          log,
+        }),
+      );
+      closeSync(output);
+      process.stdout.write(
+        [
+          '',
+          `Demo session ${session}: a looping English speech sample, captioned live.`,
+          `  Viewer (pick Spanish, Catalan or Galician on the page):`,
+          `    ${viewerUrl}`,
+          `  Host:`,
+          `    ${base}/host.html#session=${session}&token=${sessionHost}`,
+          `  In a terminal:`,
+          `    npm run polyglot -- watch --session ${session} --lang es`,
+          '',
+        ].join('\n'),
+      );
     }
     process.stdout.write(
       [
         'Polyglot Connect is up:',
-        `  NATS      ${env.PC_NATS_URL}`,
-        `  Postgres  ${env.PC_DATABASE_URL}`,
-        `  Redis     ${env.PC_REDIS_URL}`,
+        `  web       ${base}/`,
+        `  NATS      ${infra.env.PC_NATS_URL}`,
+        `  Postgres  ${infra.env.PC_DATABASE_URL}`,
+        `  Redis     ${infra.env.PC_REDIS_URL}`,
+        `  logs      ${logDir}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
-    await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    const exited = started.map((p) => p.exited.then(() => p.name));
+    const outcome = await Promise.race([once(process, 'SIGINT').then(() => 'signal'), once(process, 'SIGTERM').then(() => 'signal'), ...exited]);
+    if (outcome !== 'signal') {
+      process.stderr.write(`polyglot up: ${outcome} stopped unexpectedly (see ${path.join(logDir, `${outcome}.log`)}); stopping everything\n`);
+      return 1;
+    }
     return 0;
   } finally {
+    // Reverse order: the publisher and signaling first, the infra last.
+    for (const proc of started.reverse()) await proc.stop(15_000);
+    registry?.close();
+    await nc.close();
     await infra.stop();
   }
 }

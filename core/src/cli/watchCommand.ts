@@ -3,10 +3,14 @@ import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
 import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../captions/CaptionEvent.js';
 import { CAPTION_STREAM } from '../captions/captionStream.js';
+import { DemandBoard } from '../captions/DemandBoard.js';
 import { FinalCaptionFeed } from '../captions/FinalCaptionFeed.js';
 import { finalCaptionSubject, interimCaptionSubject, SubjectTokenError } from '../captions/subjects.js';
 import type { Config } from '../config.js';
+import { moduleLog } from '../log.js';
 import { UsageError } from './UsageError.js';
+
+const log = moduleLog('watch');
 
 const USAGE = `usage: polyglot watch --session SESSION --lang LANG [--json] [--after-seq N] [--finals N]
   Prints the captions of SESSION in LANG as they arrive: interims (core NATS) and finals (JetStream).
@@ -91,7 +95,10 @@ export async function watchCommand(args: string[], cfg: Config): Promise<number>
     }
     throw err;
   }
+  // Like a viewer, a watcher asks for its language: the pipeline translates only what someone reads.
+  const demand = await DemandBoard.open(nc, `watch-${process.pid}`, log);
   try {
+    demand.add(opts.session, opts.lang);
     const interims = nc.subscribe(interimCaptionSubject(opts.session, opts.lang), {
       callback: (err, msg) => {
         if (err) return;
@@ -115,6 +122,7 @@ export async function watchCommand(args: string[], cfg: Config): Promise<number>
     await pump;
     await nc.drain();
   } finally {
+    await demand.close();
     if (!nc.isClosed()) await nc.close();
   }
   return 0;

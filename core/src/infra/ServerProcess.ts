@@ -26,6 +26,8 @@ export interface ServerProcessOptions {
   uid?: number;
   gid?: number;
   env?: NodeJS.ProcessEnv;
+  /** A file descriptor that receives the server's stdout and stderr (its log); default: stderr kept in memory for errors. */
+  output?: number;
   log: Logger;
 }
 
@@ -50,7 +52,7 @@ export class ServerProcess {
     this.name = opts.name;
     this.#log = opts.log.child({ server: opts.name });
     this.#child = spawn('/bin/sh', ['-c', WATCHDOG, 'watchdog', opts.command, ...opts.args], {
-      stdio: ['pipe', 'ignore', 'pipe'],
+      stdio: opts.output === undefined ? ['pipe', 'ignore', 'pipe'] : ['pipe', opts.output, opts.output],
       cwd: '/', // the server may run as another user who cannot read our working directory
       // Its own process group, so a stuck server can be killed together with its watchdog.
       detached: true,
@@ -65,6 +67,11 @@ export class ServerProcess {
       this.#exit = { code: code as number | null, signal: signal as string | null };
       if (!this.#stopping) this.#log.warn({ ...this.#exit, stderr: this.#stderrTail }, 'server exited on its own');
     });
+  }
+
+  /** Resolves when the process has exited, for whatever reason. */
+  get exited(): Promise<void> {
+    return this.#exited;
   }
 
   get pid(): number | undefined {

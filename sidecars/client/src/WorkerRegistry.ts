@@ -2,6 +2,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import { pino, type Logger } from 'pino';
 
 import { acceptsLanguage, acceptsPair } from '../../../proto/src/index.js';
+import type { WorkerDirectory } from './WorkerDirectory.js';
 import {
   ANNOUNCE_SUBJECT,
   decodeWorkerMessage,
@@ -56,6 +57,8 @@ export interface WorkerRegistryOptions {
 export interface PickOptions {
   /** Worker ids not to pick (those that already failed this caller). */
   exclude?: ReadonlySet<string>;
+  /** Only workers of this engine (as announced, e.g. 'apertium'). */
+  engine?: string;
 }
 
 interface Entry {
@@ -73,7 +76,7 @@ interface Entry {
  * its TTL passes without one (a crashed worker). pick*() choose the least-loaded worker that is
  * serving, not suspect and not full, for a language (speech) or a pair (translation).
  */
-export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> {
+export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements WorkerDirectory {
   readonly observer: SafeEmitter<WorkerRegistryObserverEvents>;
   readonly #entries = new Map<string, Entry>();
   readonly #subscription: Subscription;
@@ -154,12 +157,23 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> {
     this.observer.safeEmit('close');
   }
 
-  #pick(matches: (info: WorkerInfo) => boolean, { exclude }: PickOptions): WorkerInfo | undefined {
+  /**
+   * WorkerDirectory for the TranslationClient: a Translate call is one-shot, so it does not count
+   * as an open stream against the worker's load.
+   */
+  pickTranslator(pair: { source: string; target: string }, engine: string): { address: string; id: string } | undefined {
+    const worker = this.pickTranslationWorker(pair.source, pair.target, { engine });
+    if (!worker) return undefined;
+    this.release(worker.id);
+    return { address: worker.address, id: worker.id };
+  }
+
+  #pick(matches: (info: WorkerInfo) => boolean, { exclude, engine }: PickOptions): WorkerInfo | undefined {
     let best: Entry[] = [];
     let bestLoad = Infinity;
     for (const entry of this.#entries.values()) {
       const { info } = entry;
-      if (!info.serving || entry.suspect || exclude?.has(info.id) || !matches(info)) continue;
+      if (!info.serving || entry.suspect || exclude?.has(info.id) || (engine !== undefined && info.engine !== engine) || !matches(info)) continue;
       const streams = info.activeStreams + entry.picked;
       if (info.maxStreams > 0 && streams >= info.maxStreams) continue;
       // Share of capacity in use; a worker without a limit of its own counts as very large.
