@@ -2,12 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createDb, migrateToLatest, type NewTranslationHistoryRow } from '../sql/src/index.js';
-
-export interface BenchResult {
-  name: string;
-  figures: Record<string, number>;
-  notes: string;
-}
+import type { BenchResult } from './result.js';
 
 /**
  * Caption history inserts: one row per statement (the baseline) against batched multi-row

@@ -18,12 +18,14 @@ import { UsageError } from './UsageError.js';
 
 const log = moduleLog('up');
 
-const USAGE = `usage: polyglot up [--no-sample]
+const USAGE = `usage: polyglot up [--no-sample] [--no-infra]
   Starts everything on this machine in the foreground until Ctrl-C: the local infra (or the one
   'polyglot infra up' runs), the database schema, the history writer, the SFU, the local speech
   (English) and translation (English to Spanish, Catalan, Galician) workers and signaling; then a
   demo session fed by a looping speech sample, with host and viewer links.
-  --no-sample  everything but the demo session (for real hosts, and tests)`;
+  --no-sample  everything but the demo session (for real hosts, and tests)
+  --no-infra   use the NATS, Postgres and Redis of PC_NATS_URL, PC_DATABASE_URL, PC_REDIS_URL as
+               they are (managed elsewhere) instead of starting local ones`;
 
 /** The demo's organization: fixed, so links keep working across restarts of the demo. */
 const DEMO_ORG = '00000000-0000-4000-8000-00000000d3e0';
@@ -57,15 +59,19 @@ async function httpOk(url: string): Promise<boolean> {
 
 export async function upCommand(args: string[], cfg: Config): Promise<number> {
   let noSample = false;
+  let noInfra = false;
   try {
-    noSample = parseArgs({ args, options: { 'no-sample': { type: 'boolean' } }, strict: true }).values['no-sample'] ?? false;
+    const { values } = parseArgs({ args, options: { 'no-sample': { type: 'boolean' }, 'no-infra': { type: 'boolean' } }, strict: true });
+    noSample = values['no-sample'] ?? false;
+    noInfra = values['no-infra'] ?? false;
   } catch (err) {
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   }
   const sample = path.join(cfg.dataDir, 'demo', 'sample.wav');
   if (!noSample && !existsSync(sample)) throw new UsageError(`the demo's speech sample ${sample} is missing: run 'make setup'`);
 
-  const running = await readInfraState(infraStateFile(cfg));
+  const configured: InfraEnv = { PC_NATS_URL: cfg.natsUrl, PC_DATABASE_URL: cfg.database.url, PC_REDIS_URL: cfg.redisUrl };
+  const running = noInfra ? { env: configured } : await readInfraState(infraStateFile(cfg));
   const infra: { env: InfraEnv; stop(): Promise<void> } = running
     ? { env: running.env, stop: async () => {} } // not ours to stop
     : await LocalInfra.start(persistentInfraOptions(cfg));

@@ -5,7 +5,7 @@ import t from 'tap';
 
 import { QuotaExceededError, type RecognitionResult, type SpeechStream, type SpeechStreamConfig } from '../../sdk/src/index.js';
 import { PocketSphinxEngine } from '../src/PocketSphinxEngine.js';
-import { SENTENCES, speak, wordErrorRate, type Speech } from './speechFixture.js';
+import { SENTENCES, speak, wordErrorRate, type Speech } from '../../../test/support/festivalSpeech.js';
 
 const log = pino({ level: 'silent' });
 

@@ -4,7 +4,7 @@ import { onceEvent } from '../../sdk/src/index.js';
 import { natsConnection, useNats } from '../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../sdk/test/workerProcess.js';
 import { ResilientSpeechStream, WorkerRegistry, type FailoverInfo, type SpeechResult } from '../../client/src/index.js';
-import { SENTENCES, speak, wordErrorRate } from './speechFixture.js';
+import { SENTENCES, speak, wordErrorRate } from '../../../test/support/festivalSpeech.js';
 
 const CHUNK_BYTES = 3_200;
 /** Audio goes out 4x faster than real time: a live stream, only shorter to wait for. */

@@ -104,3 +104,14 @@ export function wordErrorRate(reference: string, hypothesis: string): number {
   }
   return ref.length === 0 ? 0 : (previous[hyp.length] ?? 0) / ref.length;
 }
+
+/** `speech` as a WAV file at `sampleRate` (what ffmpeg and browsers read), in a directory removed at teardown. */
+export async function speechWavFile(t: { teardown(fn: () => unknown): void }, speech: Speech, sampleRate = 48_000): Promise<string> {
+  const d = await mkdtemp(path.join(os.tmpdir(), 'pc-speech-wav-'));
+  t.teardown(() => rm(d, { recursive: true, force: true }));
+  const raw = path.join(d, 'speech.raw');
+  const wav = path.join(d, 'speech.wav');
+  await writeFile(raw, speech.pcm);
+  await run('sox', ['-D', '-t', 'raw', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', raw, '-r', String(sampleRate), wav]);
+  return wav;
+}
