@@ -56,7 +56,7 @@ export type WorkerObserverEvents = {
   callEnded: [{ method: WorkerMethod; code: grpc.status; durationMs: number }];
   audioReceived: [{ bytes: number }];
   recognition: [{ isFinal: boolean }];
-  translated: [{ texts: number; targets: number; characters: number }];
+  translated: [{ texts: number; targets: readonly string[]; characters: number }];
   announced: [];
   close: [];
 };

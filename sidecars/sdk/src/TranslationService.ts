@@ -79,7 +79,7 @@ export class TranslationService implements WorkerService {
               const results = assemble(call.request, validated.targets, validated.identityTargets, translated);
               observer.safeEmit('translated', {
                 texts: call.request.texts.length,
-                targets: validated.targets.length,
+                targets: validated.targets,
                 characters: call.request.texts.reduce((sum, text) => sum + text.length, 0),
               });
               finish(undefined, { results });

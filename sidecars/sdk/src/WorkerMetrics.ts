@@ -44,7 +44,7 @@ export class WorkerMetrics {
     const announcements = new Counter({ name: 'pc_worker_announcements_total', help: 'Registry announcements published.', registers });
     const audio = new Counter({ name: 'pc_stt_audio_seconds_total', help: 'Seconds of audio received.', registers });
     const results = new Counter({ name: 'pc_stt_results_total', help: 'Recognition results sent, by type.', labelNames: ['type'] as const, registers });
-    const texts = new Counter({ name: 'pc_mt_texts_total', help: 'Texts translated, counted once per target.', registers });
+    const texts = new Counter({ name: 'pc_mt_texts_total', help: 'Texts translated, by target language.', labelNames: ['target'] as const, registers });
     const characters = new Counter({ name: 'pc_mt_characters_total', help: 'Characters translated, counted once per target.', registers });
 
     observer.on('callEnded', ({ method, code, durationMs }) => {
@@ -55,8 +55,8 @@ export class WorkerMetrics {
     observer.on('audioReceived', ({ bytes }) => audio.inc(bytes / 32_000));
     observer.on('recognition', ({ isFinal }) => results.inc({ type: isFinal ? 'final' : 'interim' }));
     observer.on('translated', ({ texts: n, targets, characters: chars }) => {
-      texts.inc(n * targets);
-      characters.inc(chars * targets);
+      for (const target of targets) texts.inc({ target }, n);
+      characters.inc(chars * targets.length);
     });
   }
 }
