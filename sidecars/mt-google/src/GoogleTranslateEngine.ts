@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { moduleLog } from '../../../core/src/log.js';
 import {
   CancelledError,
+  fromServiceError,
   EngineUnavailableError,
   InternalEngineError,
   NotFoundError,
@@ -12,7 +13,6 @@ import {
   type TranslationEngine,
   type TranslationRequest,
 } from '../../sdk/src/index.js';
-import { fromGoogleError } from './_googleErrors.js';
 
 const log = moduleLog('GoogleTranslateEngine');
 
@@ -121,7 +121,7 @@ export class GoogleTranslateEngine implements TranslationEngine {
         { timeout: this.#callTimeoutMs },
       );
     } catch (err) {
-      throw fromGoogleError(err, `google translateText ${source}->${target}`);
+      throw fromServiceError(err, `google translateText ${source}->${target}`);
     }
     // With a glossary Google returns both; glossaryTranslations is the one that applied it.
     const translations = glossary ? response.glossaryTranslations : response.translations;

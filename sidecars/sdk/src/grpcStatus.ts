@@ -29,11 +29,15 @@ export function toServiceError(err: unknown): WorkerStatus {
   return Object.assign(new Error(sidecar.message), { code: sidecar.grpcCode, details: sidecar.message, metadata });
 }
 
-/** The SidecarError class for a status a client received; anything that is not a status is INTERNAL. */
-export function fromServiceError(err: unknown): SidecarError {
+/**
+ * The SidecarError class for a status a client received, from one of our workers or from a
+ * provider that speaks gRPC (Google Cloud): retryability is decided here, once. `context` (what was
+ * being done) prefixes the message. Anything that is not a status is INTERNAL.
+ */
+export function fromServiceError(err: unknown, context?: string): SidecarError {
   if (SidecarError.is(err)) return err;
   const code = statusCodeOf(err);
-  const details = detailsOf(err);
+  const details = context ? `${context}: ${detailsOf(err)}` : detailsOf(err);
   switch (code) {
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.OUT_OF_RANGE:
@@ -44,11 +48,16 @@ export function fromServiceError(err: unknown): SidecarError {
     case grpc.status.RESOURCE_EXHAUSTED:
       return new QuotaExceededError(details, retryAfterMsOf(err), err);
     case grpc.status.UNAVAILABLE:
+    case grpc.status.ABORTED: // a conflict the server asks to retry
       return new EngineUnavailableError(details, err);
     case grpc.status.DEADLINE_EXCEEDED:
       return new EngineTimeoutError(details, err);
     case grpc.status.CANCELLED:
       return new CancelledError(details, err);
+    case grpc.status.PERMISSION_DENIED:
+    case grpc.status.UNAUTHENTICATED:
+      // A bad key or a disabled API: no retry fixes it.
+      return new InternalEngineError(`${details} (check the credentials)`, err);
     default:
       return new InternalEngineError(details, err);
   }

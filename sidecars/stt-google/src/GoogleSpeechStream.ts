@@ -2,6 +2,7 @@ import { status } from '@grpc/grpc-js';
 import type { SpeechClient } from '@google-cloud/speech';
 import type { Logger } from 'pino';
 import {
+  fromServiceError,
   statusCodeOf,
   type RecognitionResult,
   type SidecarError,
@@ -9,7 +10,6 @@ import {
   type SpeechStreamConfig,
   type WordTiming,
 } from '../../sdk/src/index.js';
-import { fromGoogleError } from './_googleErrors.js';
 import { RecognizeCall, type CallResult } from './_RecognizeCall.js';
 import { OverlapFilter } from './OverlapFilter.js';
 import { ReplayBuffer } from './ReplayBuffer.js';
@@ -308,7 +308,7 @@ export class GoogleSpeechStream implements SpeechStream {
     if (call !== this.#active?.call) return;
     const code = statusCodeOf(err);
     const replaceable = code === status.OUT_OF_RANGE || code === status.UNAVAILABLE || code === status.ABORTED;
-    if (!replaceable || this.#reopensWithoutFinal >= this.#rotation.maxReopens) return this.#fail(fromGoogleError(err, 'google streamingRecognize'));
+    if (!replaceable || this.#reopensWithoutFinal >= this.#rotation.maxReopens) return this.#fail(fromServiceError(err, 'google streamingRecognize'));
     this.#reopensWithoutFinal++;
     // OUT_OF_RANGE is Google's stream limit: expected when rotation did not come first.
     const fields = { call: call.id, code: status[code], audioMs: call.audioMs, replayMs: this.#replay.endMs - this.#replay.startMs };
