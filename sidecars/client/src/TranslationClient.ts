@@ -294,9 +294,15 @@ export class TranslationClient {
     return failures;
   }
 
-  /** The first engine of the chain, not tried yet for this target, whose breaker admits calls and that has a worker. */
+  /**
+   * The first engine, not tried yet for this target, whose breaker admits calls and that has a
+   * worker: the configured chain first, then any other engine a worker announces for the pair, so
+   * an integrator's new worker for a new pair is used without a configuration change.
+   */
   #route(source: string, target: string, tried: Set<string>, fallbacks: FallbackLog): { engine: string; worker: PickedTranslator } | undefined {
-    for (const engine of this.chainFor(source, target)) {
+    const chain = this.chainFor(source, target);
+    const announced = this.#directory.enginesFor?.({ source, target }).filter((engine) => !chain.includes(engine)) ?? [];
+    for (const engine of [...chain, ...announced]) {
       if (tried.has(engine)) continue;
       if (!this.#breaker(engine).admits) {
         tried.add(engine);

@@ -16,6 +16,8 @@ export interface PickedTranslator {
  */
 export interface WorkerDirectory {
   pickTranslator(pair: { source: string; target: string }, engine: string): PickedTranslator | undefined;
+  /** Engines whose workers announce this pair right now (tried after the configured chain). */
+  enginesFor?(pair: { source: string; target: string }): string[];
   /** The worker answered UNAVAILABLE or did not answer in time: pick others until it announces again. */
   reportFailure?(workerId: string): void;
 }

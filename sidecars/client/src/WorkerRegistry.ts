@@ -168,6 +168,15 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
     return { address: worker.address, id: worker.id };
   }
 
+  /** Engines whose serving workers announce `pair`, in no particular order. */
+  enginesFor(pair: { source: string; target: string }): string[] {
+    const engines = new Set<string>();
+    for (const { info } of this.#entries.values()) {
+      if (info.kind === 'TRANSLATION' && info.serving && acceptsPair(info.pairs, pair.source, pair.target)) engines.add(info.engine);
+    }
+    return [...engines];
+  }
+
   #pick(matches: (info: WorkerInfo) => boolean, { exclude, engine }: PickOptions): WorkerInfo | undefined {
     let best: Entry[] = [];
     let bestLoad = Infinity;

@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import t from 'tap';
 
 import { loadContract, type TranslateResponse__Output } from '../../../../proto/src/index.js';
@@ -6,6 +8,8 @@ import { onceEvent } from '../../../sdk/src/index.js';
 import { natsConnection, useNats } from '../../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../../sdk/test/workerProcess.js';
 import { WorkerRegistry } from '../../../client/src/index.js';
+import { TranslationClient } from '../../../client/src/TranslationClient.js';
+import { useInfra } from '../../../../test/support/infra.js';
 import { PigLatinEngine } from '../src/PigLatinEngine.js';
 
 t.test('Pig Latin, with glossary terms kept as given', async (t) => {
@@ -50,4 +54,13 @@ t.test('the example worker is picked up by a registry started before it, without
     ['en-x-piglatin', 'Elcomeway everyoneway', 'piglatin'],
     ['en-GB', 'Welcome everyone', 'identity'],
   ]);
+
+  // The platform's translation client, configured for the cloud and Apertium engines only, uses
+  // the new worker for the new pair: an integrator changes no configuration and restarts nothing.
+  const redis = new Redis((await useInfra()).PC_REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  const translation = new TranslationClient({ directory: registry, redis, registry: new Registry(), chains: { default: ['google', 'deepl', 'apertium'] } });
+  const outcome = await translation.translate({ texts: [`Good morning ${process.pid}`], source: 'en', targets: ['en-x-piglatin'], orgId: 'o', purpose: 'live' });
+  t.same(outcome.failures, []);
+  t.match(outcome.translations, [{ target: 'en-x-piglatin', text: `Oodgay orningmay ${process.pid}`, engine: 'piglatin', cached: false }]);
 });
