@@ -40,6 +40,13 @@ class ScriptedSpeech implements SpeechSource {
       w({ value: result, done: false });
     } else this.#queue.push(result);
   }
+  #failover: ((info: { abandonedSegments: string[] }) => void)[] = [];
+  on(_event: 'failover', listener: (info: { abandonedSegments: string[] }) => void): void {
+    this.#failover.push(listener);
+  }
+  failover(abandonedSegments: string[]): void {
+    for (const listener of this.#failover) listener({ abandonedSegments });
+  }
   endInput(): void {}
   close(): void {
     this.#ended = true;
@@ -166,6 +173,13 @@ t.test('captions flow in the source language, and translations only into wanted 
   t.match(caFinal, { seq: 1, text: 'ca:welcome to the keynote' });
   t.same(calls.at(-1), ['ca', 'es'], 'one call translates a final into every wanted language');
   t.same((await finals('en', 2)).map((e) => e.seq), [1, 2], 'source finals numbered per language');
+
+  en = nextInterim('en');
+  speech.say({ segmentId: 's3', isFinal: false, text: 'the first', startMs: 3000, endMs: 3400 });
+  await en;
+  const retracted = nextInterim('en');
+  speech.failover(['s3']);
+  t.match(await retracted, { segment: `${pub.producerId}-s3`, text: '', final: false }, 'a segment abandoned by a failover is retracted');
 
   const resumed = new CaptionPublisher({ nc, jsm, session, log });
   t.equal(await resumed.pendingSeq('es'), 2, 'a restarted publisher continues the seq from the stream');

@@ -10,6 +10,8 @@ export interface SpeechSource {
   endInput(): void;
   close(): void;
   [Symbol.asyncIterator](): AsyncIterator<{ segmentId: string; isFinal: boolean; text: string; startMs: number; endMs: number; engine: string }>;
+  /** After a failover: segments that had interims and will get no final (their audio is recognized again). */
+  on?(event: 'failover', listener: (info: { abandonedSegments: string[] }) => void): unknown;
 }
 
 /** What the pipeline needs of translation (TranslationClient in production). */
@@ -76,6 +78,7 @@ export class CaptionPipeline {
     opts.tap.on('chunk', this.#onChunk);
     opts.tap.once('close', () => opts.speech.endInput());
     opts.demand.on('change', this.#onDemand);
+    opts.speech.on?.('failover', ({ abandonedSegments }) => this.#retract(abandonedSegments));
     this.#pump = this.#consume().catch((err: unknown) => this.#log.error({ err }, 'speech stream failed; captions stop for this speaker'));
   }
 
@@ -177,6 +180,22 @@ export class CaptionPipeline {
     } catch (err) {
       end();
       this.#log.debug({ err, segment }, 'interim not translated');
+    }
+  }
+
+  /**
+   * Segments whose speech worker died before their final: their audio is being recognized again
+   * under new segment ids, so viewers are told to drop what they show for them (an interim with
+   * empty text, in every language that saw it).
+   */
+  #retract(speechSegmentIds: string[]): void {
+    for (const id of speechSegmentIds) {
+      const segment = `${this.#opts.tap.producerId}-${id}`;
+      const open = this.#open.get(segment);
+      if (!open) continue;
+      this.#open.delete(segment);
+      const caption = this.#caption(segment, '', '', open.startMs, open.endMs, open.engine);
+      for (const lang of [this.#opts.session.sourceLanguage, ...this.#targets()]) void this.#opts.publisher.publishInterim(lang, { ...caption, lang });
     }
   }
 
