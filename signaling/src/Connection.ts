@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import { moduleLog } from '../../core/src/log.js';
+import type { CaptionObserverEvents } from './CaptionChannel.js';
+import { CaptionSink, DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
 import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorCode } from './closeCodes.js';
 import {
   FloodError,
@@ -38,6 +40,8 @@ export interface ConnectionLimits {
   maxPendingRequests: number;
   /** Unsent bytes a socket may hold before it is cut off as a slow consumer. */
   maxBufferedBytes: number;
+  /** The caption queue of each socket and its drop policy (CaptionSink.ts). */
+  captionQueue: CaptionQueueLimits;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -48,6 +52,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   rateLimit: { burst: 40, perSecond: 20, maxDropped: 40 },
   maxPendingRequests: 32,
   maxBufferedBytes: 1024 * 1024,
+  captionQueue: DEFAULT_CAPTION_QUEUE_LIMITS,
 };
 
 /** Every this many bytes of a frame cost one more token, so big frames drain the bucket faster. */
@@ -62,6 +67,7 @@ export interface ConnectionOptions {
   /** The parent's room for a session (created on first use). */
   roomFor: (sessionId: string) => SessionRoom;
   limits: ConnectionLimits;
+  captionObserver: SafeEmitter<CaptionObserverEvents>;
 }
 
 export type ConnectionEvents = {
@@ -88,6 +94,7 @@ type Phase = 'auth' | 'open' | 'closed';
 export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMember {
   readonly id: string;
   readonly observer = new SafeEmitter<ConnectionObserverEvents>();
+  readonly captions: CaptionSink;
   /** Resolves once the socket is closed and its media released on the SFU. */
   readonly closed: Promise<void>;
   readonly #ws: WebSocket;
@@ -112,7 +119,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #expiryTimer: NodeJS.Timeout | undefined;
   #resolveClosed!: () => void;
 
-  constructor({ ws, id, verifier, store, roomFor, limits }: ConnectionOptions) {
+  constructor({ ws, id, verifier, store, roomFor, limits, captionObserver }: ConnectionOptions) {
     super();
     this.id = id;
     this.#ws = ws;
@@ -123,6 +130,12 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#bucket = new TokenBucket({ capacity: limits.rateLimit.burst, refillPerSecond: limits.rateLimit.perSecond });
     this.#log = log.child({ connectionId: id });
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.captions = new CaptionSink({
+      ws,
+      limits: limits.captionQueue,
+      observer: captionObserver,
+      onOverflow: (queued) => this.#fail(new SlowConsumerError(`${queued} final captions unread; reconnect and resume from your last seq`), undefined),
+    });
     this.#authTimer = setTimeout(
       () => this.#fail(new UnauthenticatedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
       limits.authTimeoutMs,
@@ -149,7 +162,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     return this.#inMedia;
   }
 
-  /** The caption language this socket reads (setLanguage); undefined reads the source language. */
+  /** The caption language this socket reads (setLanguage); undefined: none yet. */
   get language(): string | undefined {
     return this.#language;
   }
@@ -191,6 +204,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
     this.#clearTimers();
+    // Nothing more is written behind the close frame; what waits would be for a socket that is going.
+    this.captions.close();
     this.observer.safeEmit('closing', code, reason);
     this.#ws.close(code, reason);
   }
@@ -199,6 +214,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   terminate(): void {
     this.#phase = 'closed';
     this.#clearTimers();
+    this.captions.close();
     this.#ws.terminate();
   }
 
@@ -263,8 +279,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
       case 'ping':
         return this.#reply(message, { type: 'pong' });
       case 'setLanguage':
-        this.#language = message.language;
-        return this.#reply(message, { type: 'languageSet', language: message.language });
+        return this.#setLanguage(message);
       case 'join':
         return this.#join(message);
       case 'createTransport': {
@@ -350,6 +365,16 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#reply(message, { type: 'refreshed', expiresAt: next.expiresAtMs });
   }
 
+  #setLanguage(message: ClientMessageOf<'setLanguage'>): void {
+    this.#requireOpen();
+    const room = this.#room;
+    if (!room) throw new InvalidStateError('not authenticated');
+    // The reply goes first: the captions of the new language (a replay, maybe) follow it on the wire.
+    this.#reply(message, { type: 'languageSet', language: message.language });
+    room.setLanguage(this, message.language, message.afterSeq);
+    this.#language = message.language;
+  }
+
   async #join(message: ClientMessageOf<'join'>): Promise<void> {
     const principal = this.#requireOpen();
     const session = sessionOf(principal);
@@ -430,6 +455,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #onSocketClosed(code: number): void {
     this.#phase = 'closed';
     this.#clearTimers();
+    this.captions.close();
     const room = this.#room;
     const principal = this.#principal;
     this.#room = undefined;

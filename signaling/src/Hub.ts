@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { WebSocket } from 'ws';
+import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
 import { moduleLog } from '../../core/src/log.js';
 import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CloseCode, type ErrorCode } from './closeCodes.js';
 import { Connection, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './Connection.js';
 import { InvalidStateError } from './errors.js';
@@ -38,20 +40,31 @@ export type HubObserverEvents = {
 
 /**
  * Every WebSocket of this node, and one SessionRoom per session that has sockets here. It owns the
- * connections' lifecycle: accept, goaway + drain on shutdown, and close.
+ * connections' lifecycle (accept, goaway + drain on shutdown, close) and the node's language
+ * demand board (open() before accepting sockets).
  */
 export class Hub {
   readonly observer = new SafeEmitter<HubObserverEvents>();
+  /** Caption fan-out monitoring of every room (metrics.ts); a separate emitter, as its events are per write. */
+  readonly captionObserver = new SafeEmitter<CaptionObserverEvents>();
   readonly #opts: HubOptions;
   readonly #limits: ConnectionLimits;
   readonly #connections = new Map<string, Connection>();
   readonly #rooms = new Map<string, SessionRoom>();
+  /** Rooms closed whose caption feeds are still shutting down. */
+  readonly #closingRooms = new Set<SessionRoom>();
+  #demand: DemandBoard | undefined;
+  #demandClosed: Promise<void> | undefined;
   #draining = false;
   #closed = false;
 
   constructor(opts: HubOptions) {
     this.#opts = opts;
     this.#limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
+  }
+
+  get nodeId(): string {
+    return this.#opts.nodeId;
   }
 
   /** Open sockets, authenticated or not. */
@@ -67,6 +80,12 @@ export class Hub {
     return this.#rooms;
   }
 
+  /** Opens the node's language demand board (a JetStream KV bucket). Before the first accept(). */
+  async open(): Promise<void> {
+    if (this.#closed) throw new InvalidStateError('hub closed');
+    this.#demand ??= await DemandBoard.open(this.#opts.nc, this.#opts.nodeId, log);
+  }
+
   /** Takes ownership of an upgraded socket. */
   accept(ws: WebSocket): Connection {
     if (this.#closed) {
@@ -80,6 +99,7 @@ export class Hub {
       store: this.#opts.store,
       roomFor: (sessionId) => this.#roomFor(sessionId),
       limits: this.#limits,
+      captionObserver: this.captionObserver,
     });
     this.#connections.set(conn.id, conn);
     conn.observer.on('message', (type) => this.observer.safeEmit('message', type));
@@ -120,23 +140,41 @@ export class Hub {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Withdraw the node's demand in one delete per session first: the sockets leaving below then
+    // cost no demand write each (DemandBoard writes on every add and remove).
+    this.#demandClosed = this.#demand?.close();
     for (const conn of this.#connections.values()) conn.close(CloseCode.GoingAway, 'node shutting down');
-    for (const room of this.#rooms.values()) room.close();
+    for (const room of this.#rooms.values()) this.#closeRoom(room);
     this.#rooms.clear();
   }
 
-  /** Resolves once every socket is gone; those that do not finish the close handshake within graceMs are terminated. */
+  /**
+   * Resolves once every socket is gone (those that do not finish the close handshake within graceMs
+   * are terminated), the caption feeds are closed and the node's demand is withdrawn.
+   */
   async closed(graceMs = 2_000): Promise<void> {
     const all = Promise.all([...this.#connections.values()].map((c) => c.closed));
-    if (await settlesWithin(all, graceMs)) return;
-    for (const conn of this.#connections.values()) conn.terminate();
-    await all;
+    if (!(await settlesWithin(all, graceMs))) {
+      for (const conn of this.#connections.values()) conn.terminate();
+      await all;
+    }
+    await Promise.all([...this.#closingRooms].map((r) => r.settled()));
+    await (this.#demandClosed ?? this.#demand?.close());
+  }
+
+  #closeRoom(room: SessionRoom): void {
+    room.close();
+    this.#closingRooms.add(room);
+    void room.settled().finally(() => this.#closingRooms.delete(room));
   }
 
   #roomFor(sessionId: string): SessionRoom {
     let room = this.#rooms.get(sessionId);
     if (room) return room;
+    if (!this.#demand) throw new InvalidStateError('hub not open');
     room = new SessionRoom({
+      demand: this.#demand,
+      captionObserver: this.captionObserver,
       sessionId,
       nc: this.#opts.nc,
       sfu: this.#opts.sfu,
@@ -146,7 +184,7 @@ export class Hub {
     });
     const created = room;
     created.once('@empty', () => {
-      created.close();
+      this.#closeRoom(created);
       if (this.#rooms.get(sessionId) === created) this.#rooms.delete(sessionId);
       this.observer.safeEmit('rooms', this.#rooms.size);
     });

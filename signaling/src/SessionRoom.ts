@@ -4,9 +4,11 @@ import { moduleLog } from '../../core/src/log.js';
 import { SfuError } from '../../sfu/src/errors.js';
 import { decodeSessionEvent, sessionEventsSubject, type RpcMethod, type RpcParams, type RpcResult, type SessionEvent } from '../../sfu/src/rpc/protocol.js';
 import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import { CaptionChannel, type CaptionObserverEvents } from './CaptionChannel.js';
+import type { CaptionSink } from './CaptionSink.js';
 import { InvalidStateError } from './errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
-import type { ServerMessage } from './protocol.js';
+import type { ServerMessage, ServerMessageOf } from './protocol.js';
 import { controlSubject, decodeControlEvent, encodeControlEvent, type ControlEvent } from './sessionControl.js';
 import type { SessionStore } from './SessionStore.js';
 
@@ -26,6 +28,14 @@ export interface RoomMember {
   sessionEnded(reason: string): void;
   /** The media server dropped this member's transports: tell the client to join again (parent-only). */
   mediaReset(reason: string): void;
+  /** Where this member's captions are written. */
+  readonly captions: CaptionSink;
+}
+
+/** The node's language demand (core's DemandBoard): which languages local sockets read, per session. */
+export interface LanguageDemand {
+  add(session: string, lang: string): void;
+  remove(session: string, lang: string): void;
 }
 
 export interface SessionRoomOptions {
@@ -36,6 +46,8 @@ export interface SessionRoomOptions {
   nodeId: string;
   /** How often this node repeats its viewer count; other nodes drop it after 3 intervals. */
   presenceIntervalMs?: number;
+  demand: LanguageDemand;
+  captionObserver: SafeEmitter<CaptionObserverEvents>;
 }
 
 export type SessionRoomEvents = {
@@ -45,7 +57,7 @@ export type SessionRoomEvents = {
 
 export type SessionRoomObserverEvents = {
   close: [];
-  viewerCount: [count: number];
+  viewerCount: [count: number, byLanguage: Readonly<Record<string, number>>];
 };
 
 export const DEFAULT_PRESENCE_INTERVAL_MS = 10_000;
@@ -55,7 +67,9 @@ const PRESENCE_COALESCE_MS = 100;
 /**
  * One session's sockets on this node: the NATS subscriptions that session needs (SFU media events,
  * signaling control events), created with the first socket and dropped with the last, the SFU node
- * serving the session, and the session's viewer count summed over every signaling node.
+ * serving the session, the session's viewer count summed over every signaling node (in total and
+ * per caption language), and one CaptionChannel per language some local socket reads, opened with
+ * that language's first reader and closed with its last.
  */
 export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   readonly id: string;
@@ -68,19 +82,31 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   readonly #log: Logger;
   readonly #members = new Map<string, RoomMember>();
   readonly #subs: Subscription[];
+  readonly #demand: LanguageDemand;
+  readonly #captionObserver: SafeEmitter<CaptionObserverEvents>;
+  readonly #channels = new Map<string, CaptionChannel>();
+  /** Channels closed whose feeds are still shutting down. */
+  readonly #closedChannels = new Set<CaptionChannel>();
+  /** member id -> the caption language it reads */
+  readonly #languageOf = new Map<string, string>();
+  /** Local viewers per caption language. */
+  readonly #localByLanguage = new Map<string, number>();
   /** Viewer counts of the other nodes, with when each stops counting. */
-  readonly #remote = new Map<string, { viewers: number; expiresAt: number }>();
+  readonly #remote = new Map<string, { viewers: number; langs: Record<string, number>; expiresAt: number }>();
   readonly #heartbeat: NodeJS.Timeout;
   #presenceTimer: NodeJS.Timeout | undefined;
   #localViewers = 0;
   #publishedViewers = 0;
-  #lastTotal = -1;
+  /** The counts hosts were last told, as a comparable string. */
+  #lastCounts = '';
   #placement: Promise<string> | undefined;
   #ended = false;
   #closed = false;
 
-  constructor({ sessionId, nc, sfu, store, nodeId, presenceIntervalMs = DEFAULT_PRESENCE_INTERVAL_MS }: SessionRoomOptions) {
+  constructor({ sessionId, nc, sfu, store, nodeId, presenceIntervalMs = DEFAULT_PRESENCE_INTERVAL_MS, demand, captionObserver }: SessionRoomOptions) {
     super();
+    this.#demand = demand;
+    this.#captionObserver = captionObserver;
     this.id = sessionId;
     this.#nc = nc;
     this.#sfu = sfu;
@@ -108,6 +134,21 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     return total;
   }
 
+  /** Viewers of the session per caption language, on every node. */
+  get viewersByLanguage(): Record<string, number> {
+    const now = Date.now();
+    const total: Record<string, number> = Object.fromEntries(this.#localByLanguage);
+    for (const r of this.#remote.values()) {
+      if (r.expiresAt <= now) continue;
+      for (const [lang, n] of Object.entries(r.langs)) total[lang] = (total[lang] ?? 0) + n;
+    }
+    return total;
+  }
+
+  channelsForTesting(): ReadonlyMap<string, CaptionChannel> {
+    return this.#channels;
+  }
+
   add(member: RoomMember): void {
     if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
     this.#members.set(member.id, member);
@@ -116,17 +157,73 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
       this.#schedulePresence();
     }
     // A changed count reaches every host, the new member included; otherwise tell just the newcomer.
-    if (!this.#pushViewerCount() && member.seesViewerCount) member.send({ type: 'viewerCount', count: this.viewerCount });
+    if (!this.#pushViewerCount() && member.seesViewerCount) member.send(this.#viewerCountMessage());
   }
 
   remove(member: RoomMember): void {
     if (!this.#members.delete(member.id)) return;
+    const lang = this.#languageOf.get(member.id);
+    if (lang !== undefined) this.#leaveLanguage(member, lang);
     if (member.isViewer) {
       this.#localViewers -= 1;
       this.#schedulePresence();
       this.#pushViewerCount();
     }
     if (this.#members.size === 0) this.emit('@empty');
+  }
+
+  /**
+   * The member reads captions in `lang` from now on, after a replay of the finals after `afterSeq`
+   * (see CaptionChannel.attach). The previous language's captions stop at once; the node's demand
+   * and the per-language counts follow.
+   */
+  setLanguage(member: RoomMember, lang: string, afterSeq: number | undefined): void {
+    if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
+    if (!this.#members.has(member.id)) throw new InvalidStateError('not a member of this session');
+    const previous = this.#languageOf.get(member.id);
+    if (previous !== undefined && previous !== lang) this.#leaveLanguage(member, previous);
+    let channel = this.#channels.get(lang);
+    if (!channel) {
+      channel = new CaptionChannel({ nc: this.#nc, session: this.id, lang, observer: this.#captionObserver });
+      this.#channels.set(lang, channel);
+    }
+    channel.attach(member.captions, afterSeq);
+    if (previous === lang) return;
+    this.#languageOf.set(member.id, lang);
+    this.#demand.add(this.id, lang);
+    if (member.isViewer) {
+      this.#localByLanguage.set(lang, (this.#localByLanguage.get(lang) ?? 0) + 1);
+      this.#schedulePresence();
+      this.#pushViewerCount();
+    }
+  }
+
+  /** Resolves once the caption channels' background work has ended (after close()). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#closedChannels].map((c) => c.settled()));
+  }
+
+  #closeChannel(channel: CaptionChannel): void {
+    channel.close();
+    this.#closedChannels.add(channel);
+    void channel.settled().finally(() => this.#closedChannels.delete(channel));
+  }
+
+  #leaveLanguage(member: RoomMember, lang: string): void {
+    this.#languageOf.delete(member.id);
+    const channel = this.#channels.get(lang);
+    channel?.detach(member.captions);
+    if (channel && channel.size === 0) {
+      this.#channels.delete(lang);
+      this.#closeChannel(channel);
+    }
+    this.#demand.remove(this.id, lang);
+    if (member.isViewer) {
+      const n = (this.#localByLanguage.get(lang) ?? 0) - 1;
+      if (n > 0) this.#localByLanguage.set(lang, n);
+      else this.#localByLanguage.delete(lang);
+      this.#schedulePresence();
+    }
   }
 
   /**
@@ -162,9 +259,16 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     // Tell the other nodes right away that our viewers are gone, rather than after the TTL.
     if (this.#publishedViewers !== 0) {
       this.#localViewers = 0;
+      this.#localByLanguage.clear();
       this.#publishPresence();
     }
     for (const sub of this.#subs) sub.unsubscribe();
+    for (const channel of this.#channels.values()) this.#closeChannel(channel);
+    // The members are going too (hub shutdown) or gone: the node's demand is withdrawn with them.
+    for (const lang of this.#languageOf.values()) this.#demand.remove(this.id, lang);
+    this.#channels.clear();
+    this.#languageOf.clear();
+    this.#localByLanguage.clear();
     this.#members.clear();
     this.#remote.clear();
     this.observer.safeEmit('close');
@@ -219,7 +323,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
       if (this.#localViewers > 0) this.#schedulePresence();
       return;
     }
-    this.#remote.set(event.node, { viewers: event.viewers, expiresAt: Date.now() + event.ttlMs });
+    this.#remote.set(event.node, { viewers: event.viewers, langs: event.langs ?? {}, expiresAt: Date.now() + event.ttlMs });
     this.#pushViewerCount();
   }
 
@@ -246,6 +350,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
       session: this.id,
       node: this.#nodeId,
       viewers: this.#localViewers,
+      langs: Object.fromEntries(this.#localByLanguage),
       at: Date.now(),
       ttlMs: 3 * this.#presenceIntervalMs,
     });
@@ -260,13 +365,21 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     }
   }
 
-  /** Sends the total to hosts and speakers if it changed; returns whether it did. */
+  #viewerCountMessage(): ServerMessageOf<'viewerCount'> {
+    return { type: 'viewerCount', count: this.viewerCount, byLanguage: this.viewersByLanguage };
+  }
+
+  /** Sends the counts to hosts and speakers if they changed; returns whether they did. */
   #pushViewerCount(): boolean {
-    const total = this.viewerCount;
-    if (total === this.#lastTotal) return false;
-    this.#lastTotal = total;
-    this.observer.safeEmit('viewerCount', total);
-    for (const m of this.#members.values()) if (m.seesViewerCount) m.send({ type: 'viewerCount', count: total });
+    const message = this.#viewerCountMessage();
+    const key = `${message.count}|${Object.entries(message.byLanguage)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([l, n]) => `${l}=${n}`)
+      .join(',')}`;
+    if (key === this.#lastCounts) return false;
+    this.#lastCounts = key;
+    this.observer.safeEmit('viewerCount', message.count, message.byLanguage);
+    for (const m of this.#members.values()) if (m.seesViewerCount) m.send(message);
     return true;
   }
 }

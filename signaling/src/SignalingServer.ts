@@ -104,8 +104,9 @@ export class SignalingServer {
     this.#http.requestTimeout = 30_000;
   }
 
-  /** Starts listening; resolves with the bound port (useful with port 0). */
+  /** Opens the node's language demand board, then listens; resolves with the bound port (useful with port 0). */
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
+    await this.hub.open();
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(port, host, () => {

@@ -32,6 +32,12 @@ export const CloseCode = {
   InternalError: 1011,
   TryAgainLater: 1013,
   Unauthenticated: 4401,
+  /**
+   * The client read too slowly (captions piled up, or over 1 MiB unread): reconnect after a short
+   * jittered delay and resume with each language's last seq (setLanguage afterSeq). 408: the
+   * client did not take what it was sent in time.
+   */
+  SlowConsumer: 4408,
   Forbidden: 4403,
   SessionNotFound: 4404,
   SessionEnded: 4410,
@@ -106,7 +112,7 @@ export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFa
   if (e instanceof UnauthenticatedError) return close(CloseCode.Unauthenticated);
   if (e instanceof SessionEndedError) return close(CloseCode.SessionEnded);
   if (e instanceof FloodError) return close(CloseCode.TooManyMessages);
-  if (e instanceof SlowConsumerError) return close(CloseCode.TryAgainLater);
+  if (e instanceof SlowConsumerError) return close(CloseCode.SlowConsumer);
   if (phase === 'auth') {
     if (e instanceof OtherOrganizationError || e instanceof ForbiddenError) return close(CloseCode.Forbidden);
     if (e instanceof NotFoundError) return close(CloseCode.SessionNotFound);

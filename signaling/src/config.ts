@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../../core/src/config.js';
+import { DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
 import { MIN_JWT_SECRET_LENGTH, resolveJwtSecret } from './devToken.js';
 
 /**
@@ -28,6 +29,8 @@ export interface SignalingConfig {
   };
   maxConnections: number;
   drainTimeoutMs: number;
+  /** Per-socket caption queue (CaptionSink.ts). */
+  captionQueue: CaptionQueueLimits;
   /** This node's id: NATS presence, logs, metrics. */
   nodeId: string;
 }
@@ -45,6 +48,8 @@ const env = z.object({
   PC_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   PC_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
   PC_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  PC_CAPTION_MAX_QUEUED_FINALS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_CAPTION_QUEUE_LIMITS.maxQueuedFinals),
+  PC_CAPTION_HIGH_WATER_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_CAPTION_QUEUE_LIMITS.highWaterBytes),
   PC_NODE_ID: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]')
@@ -77,6 +82,7 @@ export function parseSignalingConfig(source: NodeJS.ProcessEnv): SignalingConfig
     },
     maxConnections: e.PC_MAX_CONNECTIONS,
     drainTimeoutMs: e.PC_DRAIN_TIMEOUT_MS,
+    captionQueue: { ...DEFAULT_CAPTION_QUEUE_LIMITS, maxQueuedFinals: e.PC_CAPTION_MAX_QUEUED_FINALS, highWaterBytes: e.PC_CAPTION_HIGH_WATER_BYTES },
     nodeId: e.PC_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`,
   };
 }

@@ -101,7 +101,7 @@ export class FloodError extends SignalingError {
   }
 }
 
-/** The socket reads its messages more slowly than we produce them: it is cut off (1013). */
+/** The socket reads its messages more slowly than we produce them: it is cut off (4408, resume). */
 export class SlowConsumerError extends SignalingError {
   constructor(message: string) {
     super(message, { retryable: true });

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     webDir: defaultWebDir(),
     publicUrl: sig.http.publicUrl,
     viewerLinkSecret: sig.auth.secret,
-    limits: { authTimeoutMs: sig.auth.timeoutMs },
+    limits: { authTimeoutMs: sig.auth.timeoutMs, captionQueue: sig.captionQueue },
   });
   await server.listen(sig.http.port, sig.http.host);
 

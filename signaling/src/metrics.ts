@@ -34,6 +34,35 @@ export function createSignalingMetrics(hub: Hub, opts: { maxConnections: number;
   hub.observer.on('closing', (code) => closing.inc({ code: String(code) }));
   hub.observer.on('rateLimited', () => rateLimited.inc());
   hub.observer.on('rooms', (count) => rooms.set(count));
+
+  // Captions. Every live caption written to a socket is one observation: the histogram is the
+  // node's share of caption latency, from the pipeline's publish to the hand-over to ws.
+  const delivery = new Histogram({
+    name: 'pc_signaling_caption_delivery_seconds',
+    help: 'Live captions: publishedAt (pipeline) to ws.send on this node, per socket written, by kind',
+    labelNames: ['kind'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const finalDelivery = delivery.labels('final');
+  const interimDelivery = delivery.labels('interim');
+  const encoded = new Counter({
+    name: 'pc_signaling_captions_encoded_total',
+    help: 'Captions serialized into a WebSocket frame: once per live caption per node, once per socket for a replayed final',
+    labelNames: ['kind', 'source'],
+    registers: [registry],
+  });
+  const dropped = new Counter({ name: 'pc_signaling_interims_dropped_total', help: 'Interim captions dropped for a slow socket (a newer one replaced it)', registers: [registry] });
+  const slow = new Counter({ name: 'pc_signaling_slow_consumer_closes_total', help: 'Sockets closed (4408) because their final-caption backlog passed the bound', registers: [registry] });
+  const replays = new Counter({ name: 'pc_signaling_caption_replays_total', help: 'Resuming sockets served their missed finals, by source (memory, stream)', labelNames: ['from'], registers: [registry] });
+  const channels = new Gauge({ name: 'pc_signaling_caption_channels', help: 'Open (session, language) caption subscriptions on this node', registers: [registry] });
+  const captions = hub.captionObserver;
+  captions.on('written', (final, delayMs) => (final ? finalDelivery : interimDelivery).observe(Math.max(0, delayMs) / 1000));
+  captions.on('encoded', (final, source) => encoded.inc({ kind: final ? 'final' : 'interim', source }));
+  captions.on('interimDropped', () => dropped.inc());
+  captions.on('slowConsumer', () => slow.inc());
+  captions.on('replay', (from) => replays.inc({ from }));
+  captions.on('channel', (delta) => channels.inc(delta));
   return registry;
 }
 

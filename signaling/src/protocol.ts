@@ -20,6 +20,8 @@ const msId = z.string().uuid();
 const jwt = z.string().min(1).max(8192);
 /** BCP 47, as the database's language_tag domain accepts it. */
 export const languageTagSchema = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en or pt-BR');
+/** A final caption's seq as a client states it: -1 ("before the first") or a seq. */
+const captionSeqSchema = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
 
 function clientMessage<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
   return z.object({ type: z.literal(type), id: requestId.optional(), ...shape }).strict();
@@ -31,8 +33,12 @@ export const clientMessageSchemas = {
   /** A new token for the same sub, org, session and role, before the current one expires. */
   refresh: clientMessage('refresh', { token: jwt }),
   ping: clientMessage('ping', {}),
-  /** The caption language this socket reads; captions-only viewers need nothing else. */
-  setLanguage: clientMessage('setLanguage', { language: languageTagSchema }),
+  /**
+   * The caption language this socket reads (join, or switch without reconnecting); captions-only
+   * viewers need nothing else. `afterSeq`: the last final seq this client has of `language`; the
+   * finals after it are replayed first (-1: every final of the session so far). Unset: live only.
+   */
+  setLanguage: clientMessage('setLanguage', { language: languageTagSchema, afterSeq: captionSeqSchema.optional() }),
   /** Media: the router's RTP capabilities and the producers to consume. */
   join: clientMessage('join', {}),
   createTransport: clientMessage('createTransport', { direction: z.enum(['send', 'recv']) }),
@@ -149,8 +155,36 @@ export const serverMessageSchemas = {
   producerClosed: serverMessage('producerClosed', { producerId: msId }),
   /** Pushed: this socket's transports are gone (media server restart); run join again. */
   mediaReset: serverMessage('mediaReset', { reason: z.string() }),
-  /** Pushed to hosts and speakers: viewers connected to the session, across every node. */
-  viewerCount: serverMessage('viewerCount', { count: z.number().int().min(0) }),
+  /**
+   * Pushed to hosts and speakers: viewers connected to the session, across every node, and how many
+   * of them read each caption language (viewers that chose none yet count only in `count`).
+   */
+  viewerCount: serverMessage('viewerCount', { count: z.number().int().min(0), byLanguage: z.record(z.string(), z.number().int().min(0)) }),
+  /**
+   * Pushed: one caption of the socket's language (setLanguage). An interim (`final: false`) is
+   * replaced by the next caption of the same `segment`; a final is never sent twice and its `seq`
+   * is what a client sends as `afterSeq` to resume. Times are milliseconds since the epoch.
+   */
+  caption: serverMessage('caption', {
+    lang: z.string(),
+    seq: z.number().int().min(0),
+    segment: z.string(),
+    final: z.boolean(),
+    text: z.string(),
+    speaker: z.string().nullable(),
+    speakerName: z.string().nullable(),
+    startMs: z.number(),
+    endMs: z.number(),
+    /** When the speech of this segment ended. */
+    audioEndAt: z.number(),
+    /** When the caption pipeline published it. */
+    publishedAt: z.number(),
+  }),
+  /**
+   * Pushed once per setLanguage, in order among the captions: the socket has caught up (every
+   * final of `lang` up to `seq` was sent before this); what follows is live. -1: none yet.
+   */
+  captionsLive: serverMessage('captionsLive', { lang: z.string(), seq: z.number().int().min(-1) }),
   /** Pushed: the host ended the session; the socket then closes with 4410. */
   sessionEnded: serverMessage('sessionEnded', { reason: z.string() }),
   /** Pushed: this node is shutting down; reconnect (to any node) after about reconnectInMs. */

@@ -5,6 +5,10 @@
  *
  * Real everything: nats-server (a private one, so no other test file's SFU is placed for our
  * session), Postgres, the SFU process (sfu/src/main.ts), the signaling server, the esbuild bundle.
+ *
+ * The second test drives the caption UI of the viewer and host pages, with captions published
+ * straight to NATS (no SFU: caption viewers need none). Both live in this one file so that tap,
+ * which runs files in parallel, never has two Chromiums up on this 2-core machine.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,8 +21,11 @@ import tap from 'tap';
 import { z } from 'zod';
 import { createDb, migrateToLatest } from '../../sql/src/index.js';
 import { createTestDatabase } from '../../test/support/infra.js';
+import { SignalingServer } from '../src/SignalingServer.js';
+import { TokenVerifier } from '../src/TokenVerifier.js';
+import { CaptionPublisher } from './fixtures/captions.js';
 import { privateNats, startSfu } from './fixtures/media.js';
-import { mint, startSignaling } from './fixtures/signaling.js';
+import { mint, seedSession, startSignaling, TEST_SECRET, testBackends } from './fixtures/signaling.js';
 
 const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
@@ -214,4 +221,170 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
     [],
     `none of ${requested.length} requests carried a token`,
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Captions in the pages
+
+/**
+ * Waits until the hook `name` (a property, or a method's result) equals `want` as JSON (`null` for
+ * undefined), or, with `atLeast`, is an array at least that long. Page functions, not strings: the
+ * pages' CSP forbids eval.
+ */
+async function waitForHook(page: Page, hooks: HookName, name: string, want: unknown, atLeast?: number): Promise<void> {
+  await page.waitForFunction(
+    ({ hooks, name, want, atLeast }) => {
+      const h: unknown = Reflect.get(globalThis, hooks);
+      if (typeof h !== 'object' || h === null) return false;
+      if (Reflect.get(h, 'state') === 'error') throw new Error(`page error: ${String(Reflect.get(h, 'error'))}`);
+      const raw: unknown = Reflect.get(h, name);
+      const value: unknown = typeof raw === 'function' ? raw.call(h) : raw;
+      if (atLeast !== undefined) return Array.isArray(value) && value.length >= atLeast;
+      return JSON.stringify(value ?? null) === want;
+    },
+    { hooks, name, want: JSON.stringify(want), atLeast },
+    { timeout: STEP_BOUND_MS, polling: 50 },
+  );
+}
+
+async function callHook(page: Page, hooks: HookName, name: string): Promise<unknown> {
+  return page.evaluate(
+    ({ hooks, name }) => {
+      const h: unknown = Reflect.get(globalThis, hooks);
+      const value: unknown = typeof h === 'object' && h !== null ? Reflect.get(h, name) : undefined;
+      return typeof value === 'function' ? value.call(h) : value;
+    },
+    { hooks, name },
+  );
+}
+
+const finalsSchema = z.array(z.object({ lang: z.string().optional(), seq: z.number(), text: z.string() }));
+
+tap.test('viewer page: history, interim then final, language switch without reload, delay overlay; host: transcript and counts', async (t) => {
+  try {
+    await access(CHROMIUM);
+  } catch {
+    t.fail(`${CHROMIUM} is missing: make setup installs Debian's chromium`);
+    return;
+  }
+  const work = await mkdtemp(path.join(os.tmpdir(), 'pc-e2e-captions-'));
+  t.teardown(() => rm(work, { recursive: true, force: true }));
+  const webDir = path.join(work, 'web');
+  await run(process.execPath, [path.join(ROOT, 'signaling/web/build.mjs'), '--outdir', webDir]);
+
+  const s = await startSignaling(t, { webDir }, await testBackends(tap));
+  const session = await seedSession(s.server);
+  const claims = { org: session.organizationId, session: session.id };
+  const pub = await CaptionPublisher.open(s.nc, session.id, 'en');
+  // History from before anyone watched, in two languages.
+  await pub.finals('en', 1, 2, (seq) => `Hello number ${seq}.`);
+  await pub.finals('es', 1, 2, (seq) => `Hola número ${seq}.`);
+
+  const ctx = await chromium.launchPersistentContext(path.join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreDefaultArgs: ['--headless'],
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(() => ctx.close());
+  const consoleLines: string[] = [];
+  ctx.on('console', (m) => consoleLines.push(m.text()));
+  t.teardown(() => {
+    if (!t.passing()) t.comment(`browser console:\n${consoleLines.join('\n')}`);
+  });
+
+  const host = await ctx.newPage();
+  await host.goto(`${s.base}/host.html#token=${await mint({ ...claims, role: 'host', sub: 'hana' })}`, { waitUntil: 'domcontentloaded' });
+  await waitForHook(host, 'pcHostForTesting', 'state', 'ready');
+
+  const viewer = await ctx.newPage();
+  const viewerToken = await mint({ ...claims, sub: 'vic' });
+  await viewer.goto(`${s.base}/viewer.html#session=${session.id}&token=${viewerToken}&debug`, { waitUntil: 'domcontentloaded' });
+  await waitForHook(viewer, 'pcViewerForTesting', 'state', 'connected');
+
+  // The transcript so far, in the default language (English), then live: an interim, its final.
+  await waitForHook(viewer, 'pcViewerForTesting', 'finals', undefined, 2);
+  t.same(finalsSchema.parse(await callHook(viewer, 'pcViewerForTesting', 'finals')).map((f) => f.text), ['Hello number 1.', 'Hello number 2.'], 'history on join');
+  t.match(await viewer.textContent('#history'), /Ada:?\s*Hello number 1\./, 'with the speaker name');
+  await waitForHook(viewer, 'pcViewerForTesting', 'live', true);
+  t.equal(await viewer.textContent('#announcer'), '', 'the replayed history is not read out');
+
+  await pub.interim('en', 3, 'And now the third');
+  await waitForHook(viewer, 'pcViewerForTesting', 'interim', 'And now the third');
+  await waitForHook(viewer, 'pcViewerForTesting', 'translating', true);
+  t.equal(await viewer.textContent('#interim'), 'Ada And now the third', 'the interim shows, in its own line');
+  t.equal(await viewer.getAttribute('#interim', 'class'), 'interim');
+  await pub.final('en', 3, 'And now the third sentence.');
+  await waitForHook(viewer, 'pcViewerForTesting', 'finals', undefined, 3);
+  await waitForHook(viewer, 'pcViewerForTesting', 'interim', null);
+  await waitForHook(viewer, 'pcViewerForTesting', 'translating', false);
+  t.equal(await viewer.textContent('#interim'), '', 'the final replaced it');
+  t.equal(await viewer.textContent('#announcer'), 'Ada: And now the third sentence.', 'the live final went to the polite live region');
+
+  // The pipeline retracts a segment (its speech worker failed over) with an empty interim.
+  await pub.interim('en', 4, 'words that will be');
+  await waitForHook(viewer, 'pcViewerForTesting', 'interim', 'words that will be');
+  await pub.interim('en', 4, '');
+  await waitForHook(viewer, 'pcViewerForTesting', 'interim', null);
+  t.equal(await viewer.textContent('#interim'), '', 'an empty interim retracts its segment');
+
+  // The host sees its transcript and one English viewer.
+  await waitForHook(host, 'pcHostForTesting', 'transcript', undefined, 3);
+  await waitForHook(host, 'pcHostForTesting', 'viewersByLanguage', { en: 1 });
+  t.match(await host.textContent('#viewers-by-language'), /en: 1/);
+
+  // Switch to Spanish from the menu: no reload, Spanish history then live, no English any more.
+  const pageLoads: string[] = [];
+  viewer.on('load', () => pageLoads.push('load'));
+  await viewer.selectOption('#language', 'es');
+  await waitForHook(viewer, 'pcViewerForTesting', 'language', 'es');
+  await waitForHook(viewer, 'pcViewerForTesting', 'finals', undefined, 2);
+  t.same(finalsSchema.parse(await callHook(viewer, 'pcViewerForTesting', 'finals')).map((f) => [f.lang, f.seq]), [['es', 1], ['es', 2]], 'the Spanish history');
+  t.notMatch(await viewer.textContent('#history'), /Hello/, 'no English left on screen');
+  await waitForHook(viewer, 'pcViewerForTesting', 'live', true);
+  await pub.final('en', 4, 'Fourth, in English.');
+  await pub.final('es', 3, 'Y ahora la tercera frase.');
+  await waitForHook(viewer, 'pcViewerForTesting', 'finals', undefined, 3);
+  t.same(finalsSchema.parse(await callHook(viewer, 'pcViewerForTesting', 'finals')).map((f) => f.text).slice(-1), ['Y ahora la tercera frase.'], 'live Spanish');
+  t.notMatch(await viewer.textContent('#history'), /Fourth/, 'English published after the switch never shows');
+  t.same(pageLoads, [], 'the page was not reloaded');
+  await waitForHook(host, 'pcHostForTesting', 'viewersByLanguage', { es: 1 });
+  t.pass('the host sees the viewer move to Spanish');
+
+  // The delay overlay (#debug): one row per live final, with both delays.
+  t.equal(await viewer.isVisible('#debug'), true, 'the overlay is on with #debug');
+  const delays = z.array(z.object({ seq: z.number(), speechMs: z.number(), deliveryMs: z.number() })).parse(await callHook(viewer, 'pcViewerForTesting', 'delays'));
+  t.same(delays.map((d) => d.seq), [3, 3], 'the two live finals are measured (en 3, es 3), the history is not');
+  t.ok(delays.every((d) => d.deliveryMs >= 0 && d.speechMs >= d.deliveryMs), 'speech end -> now >= publish -> now');
+  t.match(await viewer.textContent('#debug'), /publish→now p50 \d+/);
+  t.comment(`viewer-measured publish -> page: ${delays.map((d) => d.deliveryMs).join(', ')} ms`);
+  await viewer.keyboard.press('d');
+  t.equal(await viewer.isVisible('#debug'), false, 'the d key toggles it');
+
+  // The node goes away and another takes its place (same address): the page reconnects with
+  // backoff and resumes after its last Spanish final, so what was said meanwhile appears once.
+  const port = Number(new URL(s.base).port);
+  await s.server.close();
+  await pub.finals('es', 4, 5, (seq) => `Frase ${seq}, dicha sin nodo.`);
+  const next = new SignalingServer({
+    db: s.db,
+    nc: s.nc,
+    verifier: new TokenVerifier({ secret: TEST_SECRET }),
+    nodeId: `test-replacement-${port}`,
+    maxConnections: 100,
+    webDir,
+  });
+  await next.listen(port);
+  t.teardown(() => next.close());
+  await waitForHook(viewer, 'pcViewerForTesting', 'finals', undefined, 5);
+  await pub.final('es', 6, 'Y la sexta, en directo.');
+  await waitForHook(viewer, 'pcViewerForTesting', 'finals', undefined, 6);
+  t.same(finalsSchema.parse(await callHook(viewer, 'pcViewerForTesting', 'finals')).map((f) => f.seq), [1, 2, 3, 4, 5, 6], 'after the reconnect: the missed finals, then live, each once');
+
+  // Larger text.
+  // The root element's inline style holds the size the page chose.
+  const size = async (): Promise<string> => (await viewer.getAttribute('html', 'style')) ?? '';
+  const before = await size();
+  await viewer.click('#font-up');
+  t.not(await size(), before, `A+ changes the caption size (${before} -> ${await size()})`);
 });

@@ -9,7 +9,7 @@ export type Outgoing = ClientMessage extends infer M ? (M extends ClientMessage 
 export type SignalingClientEvents = {
   /** Each successful (re)connection: the session as it is now. */
   welcome: [ServerMessageOf<'welcome'>];
-  /** A message that answers no request (producerAdded, viewerCount, mediaReset, sessionEnded, goaway). */
+  /** A message that answers no request (caption, producerAdded, viewerCount, mediaReset, sessionEnded, goaway). */
   push: [ServerMessage];
   /** Connection state for the page to show. */
   status: [text: string];

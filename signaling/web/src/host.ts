@@ -2,6 +2,7 @@ import { byId, readFragment, signalingUrl } from './fragment.js';
 import { LevelMeter } from './LevelMeter.js';
 import { Publisher } from './Publisher.js';
 import { SignalingClient } from './SignalingClient.js';
+import { Transcript } from './Transcript.js';
 
 type HostState = 'connecting' | 'ready' | 'starting' | 'publishing' | 'stopping' | 'stopped' | 'ended' | 'error';
 
@@ -12,6 +13,9 @@ interface HostHooks {
   sessionId: string | undefined;
   producerId: string | undefined;
   viewers: number;
+  viewersByLanguage: Record<string, number>;
+  /** Finals of the source-language transcript, as received. */
+  transcript(): Array<{ seq: number; text: string }>;
   levelDb: number;
   outboundStats(): Promise<{ bytesSent: number; packetsSent: number } | undefined>;
 }
@@ -25,6 +29,7 @@ declare global {
 const statusEl = byId('status', HTMLElement);
 const titleEl = byId('title', HTMLElement);
 const viewersEl = byId('viewers', HTMLElement);
+const byLanguageEl = byId('viewers-by-language', HTMLUListElement);
 const levelBar = byId('level-bar', HTMLElement);
 const levelText = byId('level-db', HTMLElement);
 const startBtn = byId('start', HTMLButtonElement);
@@ -36,12 +41,15 @@ const sourceMic = byId('source-mic', HTMLInputElement);
 const { token } = readFragment('pc.host.token');
 const client = new SignalingClient(signalingUrl(), token ?? '');
 const publisher = new Publisher(client);
+const transcript = new Transcript(byId('history', HTMLOListElement), byId('interim', HTMLElement));
 const hooks: HostHooks = {
   state: 'connecting',
   error: undefined,
   sessionId: undefined,
   producerId: undefined,
   viewers: 0,
+  viewersByLanguage: {},
+  transcript: () => transcript.finals().map((c) => ({ seq: c.seq, text: c.text })),
   levelDb: -Infinity,
   outboundStats: () => publisher.outboundStats(),
 };
@@ -166,6 +174,12 @@ client.on('welcome', (welcome) => {
   hooks.sessionId = welcome.session.id;
   sessionStatus = welcome.session.status;
   titleEl.textContent = welcome.session.title;
+  // The live transcript: the source language, resuming after the last final held (-1: from the start).
+  const source = welcome.session.sourceLanguage;
+  if (transcript.language !== source) transcript.show(source);
+  client
+    .request({ type: 'setLanguage', language: source, afterSeq: transcript.lastSeq(source) }, 'languageSet')
+    .catch((err: unknown) => console.warn('transcript unavailable', err));
   if (wantPublishing) {
     publish().catch((err: unknown) => setState('error', `could not publish again: ${String(err)}`));
   } else {
@@ -173,9 +187,21 @@ client.on('welcome', (welcome) => {
   }
 });
 client.on('push', (message) => {
-  if (message.type === 'viewerCount') {
+  if (message.type === 'caption') {
+    transcript.add(message);
+  } else if (message.type === 'viewerCount') {
     hooks.viewers = message.count;
+    hooks.viewersByLanguage = message.byLanguage;
     viewersEl.textContent = String(message.count);
+    byLanguageEl.replaceChildren(
+      ...Object.entries(message.byLanguage)
+        .sort(([, a], [, b]) => b - a)
+        .map(([lang, n]) => {
+          const li = document.createElement('li');
+          li.textContent = `${lang}: ${n}`;
+          return li;
+        }),
+    );
   } else if (message.type === 'mediaReset' && wantPublishing) {
     publish().catch((err: unknown) => setState('error', `could not publish again: ${String(err)}`));
   }
