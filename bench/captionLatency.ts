@@ -59,7 +59,7 @@ export async function captionLatencyBench(infra: InfraEnv): Promise<BenchResult>
     // The last final follows the end of the audio by the speech worker's end-of-utterance wait.
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && LANGS.some((l) => (received.get(l)?.length ?? 0) < SENTENCES.length)) await new Promise((r) => setTimeout(r, 100));
-    for (const feed of feeds) feed.close();
+    await Promise.all(feeds.map((feed) => feed.close()));
     await Promise.all(pumps);
     await board.close();
 

@@ -69,3 +69,23 @@ t.test("a node's demand older than the TTL does not count (a dead node stops cos
   t.same((await expired)[0].removed, ['es']);
   t.same([...watcher.langs], [], 'expired entries are ignored');
 });
+
+t.test('a storm of joins and leaves is written to the bucket once, not once per viewer', async (t) => {
+  const { PC_NATS_URL } = await useInfra();
+  const nc = await connect({ servers: PC_NATS_URL });
+  t.teardown(() => nc.close());
+  const session = randomUUID();
+  let writes = 0;
+  nc.subscribe(`$KV.pc_demand.${session}.node-storm`, { callback: () => void writes++ });
+  await nc.flush();
+  const board = await DemandBoard.open(nc, 'node-storm', log);
+  t.teardown(() => board.close());
+  const watcher = await DemandWatcher.open(nc, session, log);
+  t.teardown(() => watcher.close());
+  const changed = onceEvent(watcher, 'change');
+  for (let i = 0; i < 200; i++) board.add(session, i % 2 === 0 ? 'es' : 'ca');
+  for (let i = 0; i < 100; i++) board.remove(session, 'ca');
+  t.same([...(await changed)[0].langs], ['es'], 'the net result of the storm');
+  await nc.flush();
+  t.ok(writes >= 1 && writes <= 2, `${writes} bucket write(s) for 300 changes`);
+});

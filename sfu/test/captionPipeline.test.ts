@@ -131,7 +131,7 @@ t.test('captions flow in the source language, and translations only into wanted 
       out.push(event);
       if (out.length === n) break;
     }
-    feed.close();
+    await feed.close();
     return out;
   };
 

@@ -349,9 +349,9 @@ export class CaptionChannel {
     }
   }
 
-  /** Ends a feed's iteration at once; the server drops its consumer when it has been inactive a while. */
+  /** Ends a feed's iteration at once; deleting its server-side consumer is tracked like any task. */
   #closeFeed(feed: FinalCaptionFeed | undefined): void {
-    feed?.close();
+    if (feed) this.#track(feed.close());
   }
 
   /** Every background promise belongs to this channel: errors are logged, settled() awaits them. */

@@ -2,6 +2,9 @@ import type { KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { DEMAND_REFRESH_MS, demandKey, openDemandBucket, type DemandValue } from './demandBucket.js';
 
+/** Changes within this window are written together. */
+const COALESCE_MS = 20;
+
 /**
  * A signaling node's side of language demand: how many local viewers want each language, per
  * session, written to the demand bucket when it changes and refreshed while it lasts.
@@ -13,6 +16,9 @@ export class DemandBoard {
   /** session -> language -> local viewers */
   readonly #counts = new Map<string, Map<string, number>>();
   readonly #refresh: NodeJS.Timeout;
+  /** Sessions whose entry changed and will be written at the end of the current burst. */
+  readonly #dirty = new Set<string>();
+  #flush: NodeJS.Timeout | undefined;
   #closed = false;
 
   private constructor(kv: KV, node: string, log: Logger) {
@@ -34,7 +40,7 @@ export class DemandBoard {
     this.#counts.set(session, langs);
     const before = langs.get(lang) ?? 0;
     langs.set(lang, before + 1);
-    this.#write(session);
+    this.#markDirty(session);
   }
 
   /** A viewer of `session` stopped reading `lang` (left, or switched away). */
@@ -45,7 +51,20 @@ export class DemandBoard {
     if (before > 1) langs.set(lang, before - 1);
     else langs.delete(lang);
     if (langs.size === 0) this.#counts.delete(session);
-    this.#write(session);
+    this.#markDirty(session);
+  }
+
+  /**
+   * A join or leave storm (a node restarting, a session ending) changes the counts thousands of
+   * times in a few milliseconds: the entry is written once per session per burst.
+   */
+  #markDirty(session: string): void {
+    this.#dirty.add(session);
+    this.#flush ??= setTimeout(() => {
+      this.#flush = undefined;
+      for (const dirty of this.#dirty) this.#write(dirty);
+      this.#dirty.clear();
+    }, COALESCE_MS);
   }
 
   #write(session: string): void {
@@ -63,6 +82,8 @@ export class DemandBoard {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#refresh);
+    clearTimeout(this.#flush);
+    this.#dirty.clear();
     await Promise.allSettled([...this.#counts.keys()].map((session) => this.#kv.delete(demandKey(session, this.#node))));
     this.#counts.clear();
   }

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
 import { CaptionDecodeError, decodeCaption, type CaptionEvent } from './CaptionEvent.js';
 import { CAPTION_STREAM } from './captionStream.js';
 import { finalCaptionSubject } from './subjects.js';
@@ -17,11 +17,22 @@ export interface FinalCaptionFeedOptions {
  */
 export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
   readonly #messages: ConsumerMessages;
+  readonly #jsm: JetStreamManager;
+  readonly #consumerName: string;
   readonly #afterSeq: number;
+  #closing: Promise<void> | undefined;
   readonly #onMalformed: ((err: CaptionDecodeError) => void) | undefined;
 
-  private constructor(messages: ConsumerMessages, afterSeq: number, onMalformed: ((err: CaptionDecodeError) => void) | undefined) {
+  private constructor(
+    messages: ConsumerMessages,
+    jsm: JetStreamManager,
+    consumerName: string,
+    afterSeq: number,
+    onMalformed: ((err: CaptionDecodeError) => void) | undefined,
+  ) {
     this.#messages = messages;
+    this.#jsm = jsm;
+    this.#consumerName = consumerName;
     this.#afterSeq = afterSeq;
     this.#onMalformed = onMalformed;
   }
@@ -37,7 +48,7 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
       inactive_threshold: 30_000_000_000,
     });
     const consumer = await nc.jetstream().consumers.get(CAPTION_STREAM, info.name);
-    return new FinalCaptionFeed(await consumer.consume(), opts.afterSeq ?? -1, opts.onMalformed);
+    return new FinalCaptionFeed(await consumer.consume(), jsm, info.name, opts.afterSeq ?? -1, opts.onMalformed);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<CaptionEvent> {
@@ -59,10 +70,18 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
   }
 
   /**
-   * Ends the iteration; idempotent. (ConsumerMessages.close() would wait for the pending pull
-   * request to expire, up to 30 s; stop() ends it now, and the server drops the consumer later.)
+   * Ends the iteration at once and deletes the server-side consumer; idempotent, never rejects.
+   * (ConsumerMessages.close() would wait for the pending pull request to expire, up to 30 s.)
    */
-  close(): void {
-    this.#messages.stop();
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#messages.stop();
+      try {
+        await this.#jsm.consumers.delete(CAPTION_STREAM, this.#consumerName);
+      } catch {
+        // Gone already, or NATS is away: the server drops it after inactive_threshold anyway.
+      }
+    })();
+    return this.#closing;
   }
 }

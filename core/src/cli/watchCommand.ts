@@ -117,7 +117,7 @@ export async function watchCommand(args: string[], cfg: Config): Promise<number>
     process.stderr.write(`watching ${opts.session} [${opts.lang}]\n`);
 
     await Promise.race([once(done.signal, 'abort'), once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-    finals.close();
+    await finals.close();
     interims.unsubscribe();
     await pump;
     await nc.drain();
