@@ -9,19 +9,20 @@ import { UsageError } from './UsageError.js';
 
 const log = moduleLog('publish');
 
-const USAGE = `usage: polyglot publish --session SESSION --wav FILE [--loop] [--node NODE]
+const USAGE = `usage: polyglot publish --session SESSION --wav FILE [--loop] [--node NODE] [--peer SPEAKER]
   Plays FILE into SESSION as a live audio source, in real time: asks an SFU (placement, or NODE)
   for a plain RTP publisher and runs ffmpeg encoding the WAV to Opus RTP into it. --loop repeats
-  the file until Ctrl-C / SIGTERM, which stops ffmpeg and closes the producer.`;
+  the file until Ctrl-C / SIGTERM, which stops ffmpeg and closes the producer. SPEAKER is the
+  source's peer id, which captions show as the speaker (default: publisher-<random>).`;
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export async function publishCommand(args: string[], cfg: Config): Promise<number> {
-  let values: { session?: string; wav?: string; loop?: boolean; node?: string };
+  let values: { session?: string; wav?: string; loop?: boolean; node?: string; peer?: string };
   try {
     ({ values } = parseArgs({
       args,
-      options: { session: { type: 'string' }, wav: { type: 'string' }, loop: { type: 'boolean' }, node: { type: 'string' } },
+      options: { session: { type: 'string' }, wav: { type: 'string' }, loop: { type: 'boolean' }, node: { type: 'string' }, peer: { type: 'string' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -32,6 +33,7 @@ export async function publishCommand(args: string[], cfg: Config): Promise<numbe
   if (!session || !SESSION_ID.test(session)) throw new UsageError(`--session must be 1-64 characters of [A-Za-z0-9_-]\n${USAGE}`);
   if (!wav) throw new UsageError(`--wav is required\n${USAGE}`);
   if (values.node !== undefined && !SESSION_ID.test(values.node)) throw new UsageError(`--node must be 1-64 characters of [A-Za-z0-9_-]`);
+  if (values.peer !== undefined && !SESSION_ID.test(values.peer)) throw new UsageError(`--peer must be 1-64 characters of [A-Za-z0-9_-]`);
   try {
     await access(wav, constants.R_OK);
   } catch {
@@ -42,7 +44,7 @@ export async function publishCommand(args: string[], cfg: Config): Promise<numbe
   const client = new SfuClient({ nc });
   try {
     const node = values.node ?? (await client.place(session)).node;
-    const pub = await client.request(node, 'createPlainPublisher', { session });
+    const pub = await client.request(node, 'createPlainPublisher', values.peer === undefined ? { session } : { session, peer: values.peer });
     const peerLog = log.child({ sessionId: session, node, peer: pub.peer, producerId: pub.producerId });
     peerLog.info({ ip: pub.ip, port: pub.port, ssrc: pub.ssrc, loop }, 'publishing');
 

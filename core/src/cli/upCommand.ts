@@ -149,7 +149,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
         new ServerProcess({
           name: 'publisher',
           command: process.execPath,
-          args: [...entryPoint('core/src/cli/polyglot'), 'publish', '--session', session, '--wav', sample, '--loop'],
+          args: [...entryPoint('core/src/cli/polyglot'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
           stopSignal: 'SIGTERM',
           env,
           output,
