@@ -30,8 +30,8 @@ import { DEV_JWT_SECRET, signDevToken } from '../signaling/src/devToken.js';
 import { SENTENCES, speak, speechWavFile, wordRecall } from './support/festivalSpeech.js';
 import { useInfra } from './support/infra.js';
 import { createLiveSession, startPlatform } from './support/platform.js';
+import { assertChromium, CHROMIUM, chromiumArgs } from './support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Bounds that only end a wait that would otherwise hang; every wait is on a page state or an event. */
 const STEP_BOUND_MS = 30_000;
@@ -146,12 +146,7 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 }
 
 t.test('captions in Chromium on the whole platform: two languages, a switch to Catalan, a reload, and no unwanted translation', async (t) => {
-  try {
-    await access(CHROMIUM);
-  } catch {
-    t.fail(`${CHROMIUM} is missing: make setup installs Debian's chromium`);
-    return;
-  }
+  await assertChromium();
   try {
     await access(path.join(ROOT, 'dist/web/assets/viewer.js'));
     await access(path.join(ROOT, 'dist/web/assets/host.js'));
@@ -187,20 +182,7 @@ t.test('captions in Chromium on the whole platform: two languages, a switch to C
     executablePath: CHROMIUM,
     headless: true,
     ignoreDefaultArgs: ['--headless', '--mute-audio'],
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    args: chromiumArgs(wav),
   });
   t.teardown(() => browser.close());
   const consoleLines: string[] = [];

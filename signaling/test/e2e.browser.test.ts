@@ -12,7 +12,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,9 +26,9 @@ import { TokenVerifier } from '../src/TokenVerifier.js';
 import { CaptionPublisher } from './fixtures/captions.js';
 import { privateNats, startSfu } from './fixtures/media.js';
 import { mint, seedSession, startSignaling, TEST_SECRET, testBackends } from './fixtures/signaling.js';
+import { assertChromium, CHROMIUM, chromiumArgs } from '../../test/support/chromium.js';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 /** Bounds that only end a wait that would otherwise hang; every wait is on an event or a state. */
 const STEP_BOUND_MS = 30_000;
@@ -84,12 +84,7 @@ async function hook(page: Page, hooks: HookName, name: string, args?: Array<stri
 }
 
 tap.test('host publishes speech in Chromium, a viewer hears it, the host ends the session and the viewer is told', async (t) => {
-  try {
-    await access(CHROMIUM);
-  } catch {
-    t.fail(`${CHROMIUM} is missing: make setup installs Debian's chromium`);
-    return;
-  }
+  await assertChromium();
   const work = await mkdtemp(path.join(os.tmpdir(), 'pc-e2e-'));
   t.teardown(() => rm(work, { recursive: true, force: true }));
 
@@ -128,20 +123,7 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
     executablePath: CHROMIUM,
     headless: true,
     ignoreDefaultArgs: ['--headless', '--mute-audio'],
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${speech}`,
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    args: chromiumArgs(speech),
   });
   t.teardown(() => ctx.close());
   const requested: string[] = [];
@@ -261,12 +243,7 @@ async function callHook(page: Page, hooks: HookName, name: string): Promise<unkn
 const finalsSchema = z.array(z.object({ lang: z.string().optional(), seq: z.number(), text: z.string() }));
 
 tap.test('viewer page: history, interim then final, language switch without reload, delay overlay; host: transcript and counts', async (t) => {
-  try {
-    await access(CHROMIUM);
-  } catch {
-    t.fail(`${CHROMIUM} is missing: make setup installs Debian's chromium`);
-    return;
-  }
+  await assertChromium();
   const work = await mkdtemp(path.join(os.tmpdir(), 'pc-e2e-captions-'));
   t.teardown(() => rm(work, { recursive: true, force: true }));
   const webDir = path.join(work, 'web');
@@ -284,7 +261,7 @@ tap.test('viewer page: history, interim then final, language switch without relo
     executablePath: CHROMIUM,
     headless: true,
     ignoreDefaultArgs: ['--headless'],
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: chromiumArgs(),
   });
   t.teardown(() => ctx.close());
   const consoleLines: string[] = [];
