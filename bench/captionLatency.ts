@@ -8,7 +8,7 @@ import { FinalCaptionFeed } from '../core/src/captions/FinalCaptionFeed.js';
 import type { InfraEnv } from '../core/src/infra/LocalInfra.js';
 import { moduleLog } from '../core/src/log.js';
 import { speak, speechWavFile, wordRecall } from '../test/support/festivalSpeech.js';
-import { nodeArgsFor } from '../test/support/node.js';
+import { nodeArgsFor } from '../core/src/process/nodeArgs.js';
 import { createLiveSession, startPlatform } from '../test/support/platform.js';
 import { percentile, type BenchResult } from './result.js';
 

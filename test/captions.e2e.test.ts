@@ -17,7 +17,7 @@ import { loadContract } from '../proto/src/index.js';
 import { WorkerRegistry } from '../sidecars/client/src/index.js';
 import { SENTENCES, speak, speechWavFile, wordRecall } from './support/festivalSpeech.js';
 import { useInfra } from './support/infra.js';
-import { nodeArgsFor } from './support/node.js';
+import { nodeArgsFor } from '../core/src/process/nodeArgs.js';
 import { createLiveSession, startPlatform } from './support/platform.js';
 
 const log = moduleLog('e2e');

@@ -7,7 +7,7 @@ import pg from 'pg';
 import t from 'tap';
 import { z } from 'zod';
 import { LocalInfra } from '../src/infra/LocalInfra.js';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../src/process/nodeArgs.js';
 
 function alive(pid: number): boolean {
   try {

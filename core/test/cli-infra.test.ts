@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import t from 'tap';
 import { freePort } from '../src/infra/ports.js';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../src/process/nodeArgs.js';
 
 const run = promisify(execFile);
 

@@ -8,7 +8,7 @@ import { encodeCaption, type CaptionEvent } from '../src/captions/CaptionEvent.j
 import { ensureCaptionStream } from '../src/captions/captionStream.js';
 import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../src/captions/subjects.js';
 import { useInfra } from '../../test/support/infra.js';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../src/process/nodeArgs.js';
 
 t.test('polyglot watch replays the finals after a seq, then prints live interims and finals', async (t) => {
   const infra = await useInfra();

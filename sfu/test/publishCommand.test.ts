@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import t from 'tap';
 import { useInfra } from '../../test/support/infra.js';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
 import { SfuNode } from '../src/SfuNode.js';
 import { LISTEN, connectNats, countRtp, startPool, uniqueId, watchSession, within } from './_harness.js';

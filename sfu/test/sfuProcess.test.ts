@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import { useInfra } from '../../test/support/infra.js';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { UnavailableError } from '../src/errors.js';
 import { ANNOUNCE_SUBJECT, decodeNodeMessage, type NodeMessage } from '../src/rpc/protocol.js';
 import { SfuClient } from '../src/rpc/SfuClient.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import tap from 'tap';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { SessionStore } from '../src/SessionStore.js';
 import { spawnEntry } from './fixtures/process.js';
 import { mint, testBackends, TEST_SECRET, type Teardown } from './fixtures/signaling.js';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import tap from 'tap';
 import { tokenCommand } from '../../core/src/cli/tokenCommand.js';
-import { nodeArgsFor } from '../../test/support/node.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { DEV_JWT_SECRET } from '../src/devToken.js';
 import { TokenVerifier } from '../src/TokenVerifier.js';
 import { TEST_SECRET } from './fixtures/signaling.js';

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { nodeArgsFor } from '../support/node.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 
 export interface WorkerProcess {
   address: string;

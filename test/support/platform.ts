@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { InfraEnv } from '../../core/src/infra/LocalInfra.js';
 import { freePort } from '../../core/src/infra/ports.js';
 import { DEV_JWT_SECRET, signDevToken } from '../../signaling/src/devToken.js';
-import { nodeArgsFor } from './node.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 
 export interface RunningPlatform {
   baseUrl: string;

@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { z } from 'zod';
@@ -14,6 +13,7 @@ import { LocalInfra, type InfraEnv } from '../infra/LocalInfra.js';
 import { infraStateFile, persistentInfraOptions, readInfraState } from '../infra/infraState.js';
 import { ServerProcess } from '../infra/ServerProcess.js';
 import { moduleLog } from '../log.js';
+import { nodeArgsFor } from '../process/nodeArgs.js';
 import { UsageError } from './UsageError.js';
 
 const log = moduleLog('up');
@@ -34,19 +34,10 @@ const createdSessionSchema = z.object({ session: z.object({ id: z.string().uuid(
 
 interface Service {
   name: string;
-  /** Entry point, relative to the repository root, without extension. */
+  /** Entry point's source, relative to the repository root (run from dist/ when compiled). */
   entry: string;
   env: NodeJS.ProcessEnv;
   ready: () => Promise<boolean>;
-}
-
-/** The repo's root and how to run one of its entry points, from source (ts) or from dist (js). */
-function entryPoint(entry: string): string[] {
-  const here = fileURLToPath(import.meta.url);
-  const fromSource = here.endsWith('.ts');
-  const root = path.resolve(path.dirname(here), fromSource ? '../../..' : '../../../..');
-  const file = fromSource ? path.join(root, `${entry}.ts`) : path.join(root, 'dist', `${entry}.js`);
-  return [...process.execArgv.filter((a) => a.includes('typescript') || a.includes('ts-node')), file];
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -100,11 +91,11 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       PC_TRANSLATION_ENGINES: process.env.PC_TRANSLATION_ENGINES ?? 'apertium',
     };
     const services: Service[] = [
-      { name: 'history', entry: 'sql/src/history/main', env: { PC_HISTORY_METRICS_PORT: String(historyPort) }, ready: () => httpOk(`http://127.0.0.1:${historyPort}/healthz`) },
-      { name: 'stt-local', entry: 'sidecars/stt-local/src/main', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
-      { name: 'mt-local', entry: 'sidecars/mt-local/src/main', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
-      { name: 'sfu', entry: 'sfu/src/main', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`) },
-      { name: 'signaling', entry: 'signaling/src/main', env: { PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
+      { name: 'history', entry: 'sql/src/history/main.ts', env: { PC_HISTORY_METRICS_PORT: String(historyPort) }, ready: () => httpOk(`http://127.0.0.1:${historyPort}/healthz`) },
+      { name: 'stt-local', entry: 'sidecars/stt-local/src/main.ts', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
+      { name: 'mt-local', entry: 'sidecars/mt-local/src/main.ts', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
+      { name: 'sfu', entry: 'sfu/src/main.ts', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`) },
+      { name: 'signaling', entry: 'signaling/src/main.ts', env: { PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
     ];
     await mkdir(logDir, { recursive: true });
     for (const service of services) {
@@ -112,7 +103,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       const proc = new ServerProcess({
         name: service.name,
         command: process.execPath,
-        args: entryPoint(service.entry),
+        args: nodeArgsFor(service.entry),
         stopSignal: 'SIGTERM',
         env: { ...env, ...service.env },
         output,
@@ -149,7 +140,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
         new ServerProcess({
           name: 'publisher',
           command: process.execPath,
-          args: [...entryPoint('core/src/cli/polyglot'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
+          args: [...nodeArgsFor('core/src/cli/polyglot.ts'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
           stopSignal: 'SIGTERM',
           env,
           output,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
-import { nodeArgsFor } from '../../../test/support/node.js';
+import { nodeArgsFor } from '../../../core/src/process/nodeArgs.js';
 
 export interface WorkerReady {
   address: string;

@@ -2,16 +2,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The node arguments that run one of the project's own entry points in a child process, from the
- * TypeScript source when the test itself runs from source (tap's TypeScript loader, without the
- * rest of tap's instrumentation, which would tie the child to this test process), or from dist/.
+ * The node arguments that run one of the project's own entry points in a child process: from the
+ * TypeScript source when this process itself runs from source (keeping only the TypeScript loader
+ * of our own execArgv, not a test runner's instrumentation, which would tie the child to us), or
+ * from dist/ when it runs compiled.
  *
  * `source` is a path relative to the repository root, e.g. 'core/src/cli/polyglot.ts'.
  */
 export function nodeArgsFor(source: string): string[] {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith('.ts');
-  const root = path.resolve(path.dirname(here), fromSource ? '../..' : '../../..');
+  const root = path.resolve(path.dirname(here), fromSource ? '../../..' : '../../../..');
   if (fromSource) {
     const loader = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript') || arg.includes('ts-node'));
     return [...loader, path.join(root, source)];
