@@ -6,6 +6,7 @@ import t from 'tap';
 import { z } from 'zod';
 import { encodeCaption, type CaptionEvent } from '../src/captions/CaptionEvent.js';
 import { ensureCaptionStream } from '../src/captions/captionStream.js';
+import { FinalCaptionFeed } from '../src/captions/FinalCaptionFeed.js';
 import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../src/captions/subjects.js';
 import { useInfra } from '../../test/support/infra.js';
 import { nodeArgsFor } from '../src/process/nodeArgs.js';
@@ -64,4 +65,37 @@ t.test('polyglot watch refuses a session id that would widen the subscription', 
   const [code] = await once(watch, 'exit');
   t.equal(code, 2);
   t.match(stderr, 'cannot be used in a NATS subject');
+});
+
+t.test('a resume far behind starts in the stream at the first missed final, not at the start of the subject', async (t) => {
+  const infra = await useInfra();
+  const nc = await connect({ servers: infra.PC_NATS_URL });
+  t.teardown(() => nc.close());
+  await ensureCaptionStream(await nc.jetstreamManager());
+  const js = nc.jetstream();
+  const session = randomUUID();
+  const other = randomUUID();
+  const event = (s: string, seq: number): CaptionEvent => ({
+    v: 1, org: 'o', session: s, segment: `seg-${seq}`, seq, lang: 'es', srcLang: 'en', text: `frase ${seq}`, srcText: `s ${seq}`,
+    final: true, speaker: null, speakerName: null, startMs: 0, endMs: 1, audioEndAt: 1, publishedAt: 1, engine: 'test',
+  });
+  const streamSeqOf = new Map<number, number>();
+  for (let seq = 1; seq <= 40; seq++) {
+    const ack = await js.publish(finalCaptionSubject(session, 'es'), encodeCaption(event(session, seq)), { msgID: captionMessageId(session, 'es', seq) });
+    streamSeqOf.set(seq, ack.seq);
+    await js.publish(finalCaptionSubject(other, 'es'), encodeCaption(event(other, seq)), { msgID: captionMessageId(other, 'es', seq) });
+  }
+  const feed = await FinalCaptionFeed.open(nc, session, 'es', { afterSeq: 33 });
+  t.teardown(() => feed.close());
+  t.equal(feed.startSequenceForTesting, streamSeqOf.get(34), 'the replay starts at the stream sequence of final 34');
+  const seqs: number[] = [];
+  for await (const e of feed) {
+    seqs.push(e.seq);
+    if (seqs.length === 7) break;
+  }
+  t.same(seqs, [34, 35, 36, 37, 38, 39, 40], 'exactly the missed finals, in order');
+
+  const caughtUp = await FinalCaptionFeed.open(nc, session, 'es', { afterSeq: 40 });
+  t.teardown(() => caughtUp.close());
+  t.equal(caughtUp.startSequenceForTesting, (streamSeqOf.get(40) ?? 0) + 1, 'nothing missed: it starts after the last stored final');
 });

@@ -21,6 +21,7 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
   readonly #consumerName: string;
   readonly #afterSeq: number;
   #closing: Promise<void> | undefined;
+  #startSeq: number | undefined;
   readonly #onMalformed: ((err: CaptionDecodeError) => void) | undefined;
 
   private constructor(
@@ -39,16 +40,29 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
 
   static async open(nc: NatsConnection, session: string, lang: string, opts: FinalCaptionFeedOptions = {}): Promise<FinalCaptionFeed> {
     const jsm = await nc.jetstreamManager();
+    const subject = finalCaptionSubject(session, lang);
+    const start = opts.afterSeq === undefined ? undefined : await firstStreamSeqAfter(jsm, subject, opts.afterSeq);
     const info = await jsm.consumers.add(CAPTION_STREAM, {
-      filter_subject: finalCaptionSubject(session, lang),
-      deliver_policy: opts.afterSeq === undefined ? DeliverPolicy.New : DeliverPolicy.All,
+      filter_subject: subject,
+      ...(opts.afterSeq === undefined
+        ? { deliver_policy: DeliverPolicy.New }
+        : start === undefined
+          ? { deliver_policy: DeliverPolicy.All }
+          : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start }),
       ack_policy: AckPolicy.None,
       mem_storage: true,
       // The server deletes the consumer this long after its reader is gone.
       inactive_threshold: 30_000_000_000,
     });
     const consumer = await nc.jetstream().consumers.get(CAPTION_STREAM, info.name);
-    return new FinalCaptionFeed(await consumer.consume(), jsm, info.name, opts.afterSeq ?? -1, opts.onMalformed);
+    const feed = new FinalCaptionFeed(await consumer.consume(), jsm, info.name, opts.afterSeq ?? -1, opts.onMalformed);
+    feed.#startSeq = start;
+    return feed;
+  }
+
+  /** The stream sequence the replay started at, when it could seek (tests). */
+  get startSequenceForTesting(): number | undefined {
+    return this.#startSeq;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<CaptionEvent> {
@@ -83,5 +97,43 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
       }
     })();
     return this.#closing;
+  }
+}
+
+/**
+ * Where a resume after `afterSeq` starts in the stream, so a reader far behind does not pull the
+ * subject's whole retained history: the subject's finals carry increasing seqs, so a binary search
+ * over stream sequences with `next_by_subj` (log2 of the stream's length in lookups) finds the
+ * first one above `afterSeq`. Undefined when the stream cannot say (then the caller replays all
+ * and skips by seq).
+ */
+async function firstStreamSeqAfter(jsm: JetStreamManager, subject: string, afterSeq: number): Promise<number | undefined> {
+  try {
+    const last = await jsm.streams.getMessage(CAPTION_STREAM, { last_by_subj: subject });
+    if (decodeCaption(last.data).seq <= afterSeq) return last.seq + 1;
+    // Invariant: `best` is on the subject with a seq above afterSeq, and no final above afterSeq
+    // sits before `lo`; each step shrinks [lo, hi].
+    let best = last.seq;
+    let lo = (await jsm.streams.info(CAPTION_STREAM)).state.first_seq;
+    let hi = last.seq - 1;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      // nats-server (2.9+) answers next_by_subj on STREAM.MSG.GET too; the client types it only for
+      // direct gets, which need allow_direct on the stream.
+      const nextOnSubject = { seq: mid, next_by_subj: subject };
+      const found = await jsm.streams.getMessage(CAPTION_STREAM, nextOnSubject);
+      if (found.seq >= best) {
+        hi = mid - 1; // nothing of the subject in [mid, best)
+      } else if (decodeCaption(found.data).seq > afterSeq) {
+        best = found.seq;
+        hi = mid - 1;
+      } else {
+        lo = found.seq + 1;
+      }
+    }
+    return best;
+  } catch {
+    // Nothing stored yet, a malformed message on the way, or a server that cannot look: replay all.
+    return undefined;
   }
 }

@@ -120,6 +120,7 @@ export async function watchCommand(args: string[], cfg: Config): Promise<number>
     await finals.close();
     interims.unsubscribe();
     await pump;
+    await demand.close(); // before the connection goes: it withdraws this watcher's language
     await nc.drain();
   } finally {
     await demand.close();
