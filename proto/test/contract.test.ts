@@ -33,7 +33,6 @@ import type {
   RecognitionEvent__Output,
   SpeechToTextHandlers,
   TranslateRequest,
-  TranslateResponse,
   TranslateResponse__Output,
   Translation,
   TranslatorHandlers,

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
-import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
+import { decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
 import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
 import { finalCaptionSubject, interimCaptionSubject } from '../../core/src/captions/subjects.js';

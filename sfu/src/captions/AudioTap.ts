@@ -39,7 +39,6 @@ export class AudioTap extends SafeEmitter<AudioTapEvents> {
   readonly producerId: string;
   readonly #media: SessionMedia;
   readonly #peer: string;
-  readonly #consumer: types.Consumer;
   readonly #decoder: OpusDecoder<16000>;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -56,7 +55,6 @@ export class AudioTap extends SafeEmitter<AudioTapEvents> {
     this.#media = media;
     this.#peer = peer;
     this.producerId = producerId;
-    this.#consumer = consumer;
     this.#decoder = decoder;
     this.#log = log;
     this.#now = now;

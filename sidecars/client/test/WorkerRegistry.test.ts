@@ -2,10 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 
 import { loadContract, type TranslateResponse__Output } from '../../../proto/src/index.js';
-import { ANNOUNCE_SUBJECT, encodeWorkerMessage, onceEvent, type WorkerMessageInput } from '../../sdk/src/index.js';
+import { encodeWorkerMessage, onceEvent, type WorkerMessageInput } from '../../sdk/src/index.js';
 import { natsConnection, useNats } from '../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../sdk/test/workerProcess.js';
-import { WorkerRegistry, type WorkerInfo } from '../src/index.js';
+import { WorkerRegistry } from '../src/index.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
