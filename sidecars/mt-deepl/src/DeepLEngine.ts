@@ -2,6 +2,7 @@ import { Translator } from 'deepl-node';
 import type { Logger } from 'pino';
 import { moduleLog } from '../../../core/src/log.js';
 import {
+  abortable,
   EngineUnavailableError,
   InternalEngineError,
   NotFoundError,
@@ -10,7 +11,6 @@ import {
   type TranslationEngine,
   type TranslationRequest,
 } from '../../sdk/src/index.js';
-import { abortable } from './_abortable.js';
 import { fromDeepLError } from './_deeplErrors.js';
 import { DeepLGlossaries } from './DeepLGlossaries.js';
 import { DEFAULT_REGIONAL, deeplSource, deeplTarget, type RegionalDefaults } from './languages.js';

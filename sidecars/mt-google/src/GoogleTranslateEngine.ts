@@ -2,7 +2,7 @@ import { TranslationServiceClient } from '@google-cloud/translate';
 import type { Logger } from 'pino';
 import { moduleLog } from '../../../core/src/log.js';
 import {
-  CancelledError,
+  abortable,
   fromServiceError,
   EngineUnavailableError,
   InternalEngineError,
@@ -151,21 +151,4 @@ export function glossaryId(prefix: string, g: Glossary): string {
 
 function sameLanguage(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
-}
-
-/** Settles with `work`, or rejects with CancelledError as soon as `signal` aborts; `work` is left to finish unobserved. */
-async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) throw new CancelledError('translate aborted', signal.reason);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new CancelledError('translate aborted', signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  // The provider call keeps running after an abort; its rejection must not become unhandled.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, aborted]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
 }

@@ -29,6 +29,7 @@ export {
   SidecarError,
 } from './errors.js';
 export { fromServiceError, statusCodeOf, toServiceError } from './grpcStatus.js';
+export { abortable } from './abortable.js';
 export type { WorkerStatus } from './grpcStatus.js';
 
 export { AsyncQueue, QueueOverflowError } from './AsyncQueue.js';

@@ -1,8 +1,9 @@
-import { CancelledError } from '../../sdk/src/index.js';
+import { CancelledError } from './errors.js';
 
 /**
- * Settles with `work`, or rejects with CancelledError as soon as `signal` aborts. deepl-node takes
- * no AbortSignal, so an aborted request runs on to its own timeout with its result ignored.
+ * Settles with `work`, or rejects with CancelledError as soon as `signal` aborts: for engines whose
+ * provider client takes no AbortSignal (deepl-node, Google's unary calls). The abandoned request
+ * runs on to its own timeout with its result ignored.
  */
 export async function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) throw new CancelledError('translate aborted', signal.reason);
