@@ -2,13 +2,13 @@
 # Each runs `make setup` first, which installs only what is missing.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
-POLYGLOT := node dist/core/src/cli/polyglot.js
+POLYGLOT := node dist/cli/src/polyglot.js
 TAP_ARGS ?=
 
 .PHONY: setup demo test bench typecheck clean
 
 setup:
-	@bash core/setup/setup.sh
+	@bash cli/setup/setup.sh
 
 demo: setup
 	$(POLYGLOT) up

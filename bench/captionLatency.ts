@@ -50,7 +50,7 @@ export async function captionLatencyBench(infra: InfraEnv): Promise<BenchResult>
     for (const lang of LANGS) board.add(session, lang);
     await nc.flush();
 
-    const publisher = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'publish', '--session', session, '--wav', wav], {
+    const publisher = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', wav], {
       env: platform.env,
       stdio: 'ignore',
     });

@@ -28,7 +28,7 @@ import { loadContract } from '../proto/src/index.js';
 import { WorkerRegistry } from '../sidecars/client/src/index.js';
 import { DEV_JWT_SECRET, signDevToken } from '../signaling/src/devToken.js';
 import { SENTENCES, speak, speechWavFile, wordRecall } from './support/festivalSpeech.js';
-import { useInfra } from './support/infra.js';
+import { useInfra } from '../core/test/support/infra.js';
 import { createLiveSession, startPlatform } from './support/platform.js';
 import { assertChromium, CHROMIUM, chromiumArgs } from './support/chromium.js';
 

@@ -16,7 +16,7 @@ import { moduleLog } from '../core/src/log.js';
 import { loadContract } from '../proto/src/index.js';
 import { WorkerRegistry } from '../sidecars/client/src/index.js';
 import { SENTENCES, speak, speechWavFile, wordRecall } from './support/festivalSpeech.js';
-import { useInfra } from './support/infra.js';
+import { useInfra } from '../core/test/support/infra.js';
 import { nodeArgsFor } from '../core/src/process/nodeArgs.js';
 import { createLiveSession, startPlatform } from './support/platform.js';
 
@@ -60,7 +60,7 @@ t.test('published speech becomes captions in the wanted languages only, numbered
   await nc.flush();
 
   const speech = await speak(t, SENTENCES, { gapMs: 1_200 });
-  const publisher = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'publish', '--session', session, '--wav', await speechWavFile(t, speech)], {
+  const publisher = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', await speechWavFile(t, speech)], {
     env: platform.env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -6,7 +6,7 @@ import { DEMAND_TTL_MS } from '../src/captions/demandBucket.js';
 import { DemandWatcher, type DemandWatcherEvents } from '../src/captions/DemandWatcher.js';
 import { onceEvent } from '../src/events.js';
 import { moduleLog } from '../src/log.js';
-import { useInfra } from '../../test/support/infra.js';
+import { useInfra } from './support/infra.js';
 
 const log = moduleLog('test');
 type Change = DemandWatcherEvents['change'][0];

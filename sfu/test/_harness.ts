@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect, type NatsConnection } from 'nats';
 import type { types } from 'mediasoup';
 import { parseConfig } from '../../core/src/config.js';
-import { useInfra } from '../../test/support/infra.js';
+import { useInfra } from '../../core/test/support/infra.js';
 import { MediaWorkerPool } from '../src/MediaWorkerPool.js';
 import { decodeSessionEvent, sessionEventsSubject, type SessionEvent } from '../src/rpc/protocol.js';
 import type { MediaListenOptions } from '../src/SessionMedia.js';

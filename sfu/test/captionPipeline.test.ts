@@ -6,7 +6,7 @@ import { ensureCaptionStream } from '../../core/src/captions/captionStream.js';
 import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
 import { DemandWatcher } from '../../core/src/captions/DemandWatcher.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
-import { interimCaptionSubject } from '../../core/src/captions/subjects.js';
+import { interimCaptionSubject } from '../../core/src/subjects.js';
 import { onceEvent } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';

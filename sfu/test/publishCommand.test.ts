@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import t from 'tap';
-import { useInfra } from '../../test/support/infra.js';
+import { useInfra } from '../../core/test/support/infra.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
 import { SfuNode } from '../src/SfuNode.js';
@@ -17,7 +17,7 @@ t.test('polyglot publish makes a producer a consumer receives RTP from; SIGTERM 
   const watch = await watchSession(t, nc, session);
   const wav = await makeSpeechWav(t, 'Good morning everyone, and welcome.', { sampleRate: 48_000 });
 
-  const cli = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'publish', '--session', session, '--wav', wav, '--loop', '--node', sfu.node], {
+  const cli = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', wav, '--loop', '--node', sfu.node], {
     env: { ...process.env, PC_NATS_URL, PC_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -44,7 +44,7 @@ t.test('polyglot publish makes a producer a consumer receives RTP from; SIGTERM 
 });
 
 t.test('polyglot publish rejects a bad command line with exit code 2', async (t) => {
-  const cli = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'publish', '--session', 'a.b', '--wav', '/nonexistent.wav'], {
+  const cli = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', 'a.b', '--wav', '/nonexistent.wav'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

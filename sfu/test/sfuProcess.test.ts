@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import t from 'tap';
-import { useInfra } from '../../test/support/infra.js';
+import { useInfra } from '../../core/test/support/infra.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { UnavailableError } from '../src/errors.js';
 import { ANNOUNCE_SUBJECT, decodeNodeMessage, type NodeMessage } from '../src/rpc/protocol.js';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
 import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
-import { finalCaptionSubject, interimCaptionSubject } from '../../core/src/captions/subjects.js';
+import { finalCaptionSubject, interimCaptionSubject } from '../../core/src/subjects.js';
 import type { SafeEmitter } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { KvEntry } from 'nats';
 import tap from 'tap';
-import { demandKey, demandValueSchema, openDemandBucket, type DemandValue } from '../../core/src/captions/demandBucket.js';
+import { demandValueSchema, openDemandBucket, type DemandValue } from '../../core/src/captions/demandBucket.js';
+import { demandKey } from '../../core/src/subjects.js';
 import { DemandWatcher, type DemandWatcherEvents } from '../../core/src/captions/DemandWatcher.js';
 import { onceEvent } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';

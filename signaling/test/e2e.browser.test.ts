@@ -20,7 +20,7 @@ import { chromium, type Page } from 'playwright-core';
 import tap from 'tap';
 import { z } from 'zod';
 import { createDb, migrateToLatest } from '../../sql/src/index.js';
-import { createTestDatabase } from '../../test/support/infra.js';
+import { createTestDatabase } from '../../core/test/support/infra.js';
 import { SignalingServer } from '../src/SignalingServer.js';
 import { TokenVerifier } from '../src/TokenVerifier.js';
 import { CaptionPublisher } from './fixtures/captions.js';

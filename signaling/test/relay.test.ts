@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import tap from 'tap';
 import { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
 import { createDb, migrateToLatest } from '../../sql/src/index.js';
-import { createTestDatabase } from '../../test/support/infra.js';
+import { createTestDatabase } from '../../core/test/support/infra.js';
 import { privateNats, startSfu } from './fixtures/media.js';
 import { mint, seedSession, startSignaling } from './fixtures/signaling.js';
 import { TestClient } from './fixtures/TestClient.js';

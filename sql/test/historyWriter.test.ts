@@ -5,9 +5,9 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import { encodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { CAPTION_STREAM, ensureCaptionStream } from '../../core/src/captions/captionStream.js';
-import { captionMessageId, finalCaptionSubject } from '../../core/src/captions/subjects.js';
+import { captionMessageId, finalCaptionSubject } from '../../core/src/subjects.js';
 import { moduleLog } from '../../core/src/log.js';
-import { useInfra } from '../../test/support/infra.js';
+import { useInfra } from '../../core/test/support/infra.js';
 import { HistoryWriter } from '../src/history/HistoryWriter.js';
 import { migratedDb, seedSession } from './fixtures/testDb.js';
 

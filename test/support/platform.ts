@@ -30,7 +30,7 @@ export async function startPlatform(infra: InfraEnv, extraEnv: NodeJS.ProcessEnv
     PC_SFU_WORKERS: '1',
     ...extraEnv,
   };
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'up', '--no-sample', '--no-infra'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'up', '--no-sample', '--no-infra'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,6 +1,7 @@
 import type { KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { DEMAND_REFRESH_MS, demandKey, openDemandBucket, type DemandValue } from './demandBucket.js';
+import { demandKey } from '../subjects.js';
+import { DEMAND_REFRESH_MS, openDemandBucket, type DemandValue } from './demandBucket.js';
 
 /** Changes within this window are written together. */
 const COALESCE_MS = 20;

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
 import { CaptionDecodeError, decodeCaption, type CaptionEvent } from './CaptionEvent.js';
 import { CAPTION_STREAM } from './captionStream.js';
-import { finalCaptionSubject } from './subjects.js';
+import { finalCaptionSubject } from '../subjects.js';
 
 export interface FinalCaptionFeedOptions {
   /** Replay the stored finals with a seq above this one first (resume); unset: only new finals. */

@@ -1,5 +1,5 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
-import { ALL_FINAL_CAPTIONS } from './subjects.js';
+import { ALL_FINAL_CAPTIONS } from '../subjects.js';
 
 export const CAPTION_STREAM = 'PC_CAPTIONS';
 

@@ -1,5 +1,6 @@
 import type { KV, NatsConnection } from 'nats';
 import { z } from 'zod';
+import { subjectTokenSchema } from '../subjects.js';
 
 /**
  * Language demand: per session and signaling node, the caption languages that node's viewers want
@@ -13,16 +14,12 @@ export const DEMAND_REFRESH_MS = 5_000;
 export const DEMAND_TTL_MS = 15_000;
 
 export const demandValueSchema = z.object({
-  langs: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/)).max(256),
+  langs: z.array(subjectTokenSchema).max(256),
   /** Viewers behind each language on that node (for the host's per-language counts). */
   viewers: z.record(z.number().int().nonnegative()).optional(),
 });
 
 export type DemandValue = z.infer<typeof demandValueSchema>;
-
-export function demandKey(session: string, node: string): string {
-  return `${session}.${node}`;
-}
 
 export async function openDemandBucket(nc: NatsConnection): Promise<KV> {
   return nc.jetstream().views.kv(DEMAND_BUCKET, { history: 1, ttl: DEMAND_TTL_MS * 4 });

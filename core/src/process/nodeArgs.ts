@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * of our own execArgv, not a test runner's instrumentation, which would tie the child to us), or
  * from dist/ when it runs compiled.
  *
- * `source` is a path relative to the repository root, e.g. 'core/src/cli/polyglot.ts'.
+ * `source` is a path relative to the repository root, e.g. 'cli/src/polyglot.ts'.
  */
 export function nodeArgsFor(source: string): string[] {
   const here = fileURLToPath(import.meta.url);

@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { encodeCaption, decodeCaption, type CaptionEvent } from '../../../core/src/captions/CaptionEvent.js';
 import { CAPTION_STREAM } from '../../../core/src/captions/captionStream.js';
-import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../../../core/src/captions/subjects.js';
+import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../../../core/src/subjects.js';
 
 export type UnsequencedCaption = Omit<CaptionEvent, 'seq' | 'publishedAt' | 'v'>;
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import tap from 'tap';
 import { createDb, migrateToLatest, type Database } from '../../../sql/src/index.js';
-import { createTestDatabase } from '../../../test/support/infra.js';
+import { createTestDatabase } from '../../../core/test/support/infra.js';
 import { GlossaryVersions } from '../src/GlossaryVersions.js';
 import { TranslationCache } from '../src/TranslationCache.js';
 import { TranslationClient } from '../src/TranslationClient.js';

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { DeepLStandIn } from '../../../test/standins/DeepLStandIn.js';
 import { GoogleTranslateStandIn } from '../../../test/standins/GoogleTranslateStandIn.js';
-import { useInfra } from '../../../test/support/infra.js';
+import { useInfra } from '../../../core/test/support/infra.js';
 import { DeepLEngine } from '../../mt-deepl/src/DeepLEngine.js';
 import { GoogleTranslateEngine } from '../../mt-google/src/GoogleTranslateEngine.js';
 import { createTranslationWorker, type LanguageWorker } from '../../sdk/src/index.js';

@@ -3,7 +3,7 @@ import tap from 'tap';
 import { loadContract, type TranslateResponse__Output } from '../../../proto/src/index.js';
 import { DeepLStandIn } from '../../../test/standins/DeepLStandIn.js';
 import { startWorkerProcess } from '../../../test/standins/workerProcess.js';
-import { useInfra } from '../../../test/support/infra.js';
+import { useInfra } from '../../../core/test/support/infra.js';
 import { deeplEnvSchema } from '../src/config.js';
 import { parseWorkerEnv } from '../../sdk/src/index.js';
 

@@ -3,7 +3,7 @@ import tap from 'tap';
 import { loadContract, type TranslateResponse__Output } from '../../../proto/src/index.js';
 import { GoogleTranslateStandIn } from '../../../test/standins/GoogleTranslateStandIn.js';
 import { startWorkerProcess } from '../../../test/standins/workerProcess.js';
-import { useInfra } from '../../../test/support/infra.js';
+import { useInfra } from '../../../core/test/support/infra.js';
 import { parseWorkerEnv } from '../../sdk/src/index.js';
 import { googleClientOptions, googleTranslateEnvSchema } from '../src/config.js';
 

@@ -4,7 +4,7 @@ import { loadContract, type RecognitionEvent__Output } from '../../../proto/src/
 import { GoogleSpeechStandIn } from '../../../test/standins/GoogleSpeechStandIn.js';
 import { chunksOf, scriptAudio } from '../../../test/standins/wordAudio.js';
 import { startWorkerProcess } from '../../../test/standins/workerProcess.js';
-import { useInfra } from '../../../test/support/infra.js';
+import { useInfra } from '../../../core/test/support/infra.js';
 import { parseWorkerEnv } from '../../sdk/src/index.js';
 import { googleSpeechEngineOptions, googleSpeechEnvSchema } from '../src/config.js';
 import { GoogleSpeechEngine } from '../src/GoogleSpeechEngine.js';

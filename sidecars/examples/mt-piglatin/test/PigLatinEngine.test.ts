@@ -9,7 +9,7 @@ import { natsConnection, useNats } from '../../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../../sdk/test/workerProcess.js';
 import { WorkerRegistry } from '../../../client/src/index.js';
 import { TranslationClient } from '../../../client/src/TranslationClient.js';
-import { useInfra } from '../../../../test/support/infra.js';
+import { useInfra } from '../../../../core/test/support/infra.js';
 import { PigLatinEngine } from '../src/PigLatinEngine.js';
 
 t.test('Pig Latin, with glossary terms kept as given', async (t) => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import tap from 'tap';
-import { LocalInfra, type InfraEnv } from '../../core/src/infra/LocalInfra.js';
+import { LocalInfra, type InfraEnv } from '../../src/infra/LocalInfra.js';
 
 /** What createTestDatabase needs of a test: somewhere to register cleanup. */
 interface Teardownable {

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
-import { SfuClient } from '../../../sfu/src/rpc/SfuClient.js';
-import type { Config } from '../config.js';
-import { moduleLog } from '../log.js';
+import { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import type { Config } from '../../core/src/config.js';
+import { moduleLog } from '../../core/src/log.js';
 import { UsageError } from './UsageError.js';
 
 const log = moduleLog('publish');

@@ -1,5 +1,5 @@
-import { createDb, listMigrations, migrateDown, migrateToLatest } from '../../../sql/src/index.js';
-import type { Config } from '../config.js';
+import { createDb, listMigrations, migrateDown, migrateToLatest } from '../../sql/src/index.js';
+import type { Config } from '../../core/src/config.js';
 import { UsageError } from './UsageError.js';
 
 const USAGE = `usage: polyglot migrate [up|down|status]

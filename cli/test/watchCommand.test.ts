@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import t from 'tap';
 import { z } from 'zod';
-import { encodeCaption, type CaptionEvent } from '../src/captions/CaptionEvent.js';
-import { ensureCaptionStream } from '../src/captions/captionStream.js';
-import { FinalCaptionFeed } from '../src/captions/FinalCaptionFeed.js';
-import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../src/captions/subjects.js';
-import { useInfra } from '../../test/support/infra.js';
-import { nodeArgsFor } from '../src/process/nodeArgs.js';
+import { encodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
+import { ensureCaptionStream } from '../../core/src/captions/captionStream.js';
+import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
+import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../../core/src/subjects.js';
+import { useInfra } from '../../core/test/support/infra.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 
 t.test('polyglot watch replays the finals after a seq, then prints live interims and finals', async (t) => {
   const infra = await useInfra();
@@ -25,7 +25,7 @@ t.test('polyglot watch replays the finals after a seq, then prints live interims
   const publishFinal = (seq: number) => js.publish(finalCaptionSubject(session, 'es'), encodeCaption(caption(seq, true)), { msgID: captionMessageId(session, 'es', seq) });
   for (const seq of [1, 2, 3]) await publishFinal(seq);
 
-  const watch = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'watch', '--session', session, '--lang', 'es', '--json', '--after-seq', '1', '--finals', '3'], {
+  const watch = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'watch', '--session', session, '--lang', 'es', '--json', '--after-seq', '1', '--finals', '3'], {
     env: { ...process.env, ...infra, PC_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,7 +56,7 @@ t.test('polyglot watch replays the finals after a seq, then prints live interims
 
 t.test('polyglot watch refuses a session id that would widen the subscription', async (t) => {
   const infra = await useInfra();
-  const watch = spawn(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), 'watch', '--session', '*', '--lang', 'es'], {
+  const watch = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'watch', '--session', '*', '--lang', 'es'], {
     env: { ...process.env, ...infra, PC_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

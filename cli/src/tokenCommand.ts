@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { MIN_JWT_SECRET_LENGTH, resolveJwtSecret, signDevToken, type Role } from '../../../signaling/src/devToken.js';
+import { MIN_JWT_SECRET_LENGTH, resolveJwtSecret, signDevToken, type Role } from '../../signaling/src/devToken.js';
 import { UsageError } from './UsageError.js';
 
 const USAGE = `usage: polyglot token --org ORG [--session SESSION] --role viewer|speaker|host [--name NAME] [--sub SUB] [--ttl SECONDS]

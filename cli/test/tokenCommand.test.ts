@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import tap from 'tap';
-import { tokenCommand } from '../../core/src/cli/tokenCommand.js';
+import { tokenCommand } from '../src/tokenCommand.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
-import { DEV_JWT_SECRET } from '../src/devToken.js';
-import { TokenVerifier } from '../src/TokenVerifier.js';
-import { TEST_SECRET } from './fixtures/signaling.js';
+import { DEV_JWT_SECRET } from '../../signaling/src/devToken.js';
+import { TokenVerifier } from '../../signaling/src/TokenVerifier.js';
+import { TEST_SECRET } from '../../signaling/test/fixtures/signaling.js';
 
 const run = promisify(execFile);
 
@@ -16,7 +16,7 @@ async function polyglot(args: string[], env: NodeJS.ProcessEnv): Promise<{ code:
   delete base.PC_ENV;
   delete base.PC_JWKS_URL;
   try {
-    const { stdout, stderr } = await run(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), ...args], { env: { ...base, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), ...args], { env: { ...base, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

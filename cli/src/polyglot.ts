@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError, parseConfig, type Config } from '../config.js';
-import { rootLog } from '../log.js';
+import { ConfigError, parseConfig, type Config } from '../../core/src/config.js';
+import { rootLog } from '../../core/src/log.js';
 import { infraCommand } from './infraCommand.js';
 import { migrateCommand } from './migrateCommand.js';
 import { publishCommand } from './publishCommand.js';

@@ -7,13 +7,13 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import t from 'tap';
-import { freePort } from '../src/infra/ports.js';
-import { nodeArgsFor } from '../src/process/nodeArgs.js';
+import { freePort } from '../../core/src/infra/ports.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 
 const run = promisify(execFile);
 
 async function polyglot(args: string[], env: NodeJS.ProcessEnv) {
-  return run(process.execPath, [...nodeArgsFor('core/src/cli/polyglot.ts'), ...args], { env: { ...process.env, ...env, PC_LOG_LEVEL: 'warn' } }).catch(
+  return run(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), ...args], { env: { ...process.env, ...env, PC_LOG_LEVEL: 'warn' } }).catch(
     (err: { code: number; stdout: string; stderr: string }) => ({ stdout: err.stdout, stderr: err.stderr, code: err.code }),
   );
 }
@@ -76,7 +76,7 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
     PC_SFU_METRICS_PORT: String(await freePort()),
     PC_SFU_WORKERS: '1',
   };
-  const up = spawn(process.execPath, nodeArgsFor('core/src/cli/polyglot.ts').concat('up', '--no-sample'), { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const up = spawn(process.execPath, nodeArgsFor('cli/src/polyglot.ts').concat('up', '--no-sample'), { env, stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => up.kill('SIGKILL'));
   const exited = once(up, 'exit');
   let out = '';

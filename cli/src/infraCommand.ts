@@ -5,9 +5,9 @@ import { openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Config } from '../config.js';
-import { LocalInfra, type InfraEnv } from '../infra/LocalInfra.js';
-import { infraStateFile, isAlive, persistentInfraOptions, readInfraState } from '../infra/infraState.js';
+import type { Config } from '../../core/src/config.js';
+import { LocalInfra, type InfraEnv } from '../../core/src/infra/LocalInfra.js';
+import { infraStateFile, isAlive, persistentInfraOptions, readInfraState } from '../../core/src/infra/infraState.js';
 import { UsageError } from './UsageError.js';
 
 const USAGE = `usage: polyglot infra <command>

@@ -5,15 +5,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { z } from 'zod';
-import { WorkerRegistry } from '../../../sidecars/client/src/index.js';
-import { resolveJwtSecret, signDevToken } from '../../../signaling/src/devToken.js';
-import { createDb, ensurePartitions, migrateToLatest } from '../../../sql/src/index.js';
-import type { Config } from '../config.js';
-import { LocalInfra, type InfraEnv } from '../infra/LocalInfra.js';
-import { infraStateFile, persistentInfraOptions, readInfraState } from '../infra/infraState.js';
-import { ServerProcess } from '../infra/ServerProcess.js';
-import { moduleLog } from '../log.js';
-import { nodeArgsFor } from '../process/nodeArgs.js';
+import { WorkerRegistry } from '../../sidecars/client/src/index.js';
+import { resolveJwtSecret, signDevToken } from '../../signaling/src/devToken.js';
+import { createDb, ensurePartitions, migrateToLatest } from '../../sql/src/index.js';
+import type { Config } from '../../core/src/config.js';
+import { LocalInfra, type InfraEnv } from '../../core/src/infra/LocalInfra.js';
+import { infraStateFile, persistentInfraOptions, readInfraState } from '../../core/src/infra/infraState.js';
+import { ServerProcess } from '../../core/src/infra/ServerProcess.js';
+import { moduleLog } from '../../core/src/log.js';
+import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { UsageError } from './UsageError.js';
 
 const log = moduleLog('up');
@@ -140,7 +140,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
         new ServerProcess({
           name: 'publisher',
           command: process.execPath,
-          args: [...nodeArgsFor('core/src/cli/polyglot.ts'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
+          args: [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
           stopSignal: 'SIGTERM',
           env,
           output,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make setup: installs whatever is missing, and nothing that is already there.
-#   1. Debian packages (core/setup/packages.txt)   2. npm ci when package-lock.json changed
+#   1. Debian packages (cli/setup/packages.txt)   2. npm ci when package-lock.json changed
 #   3. the mediasoup worker, built once per version into a cache outside the repo
 #   4. the TypeScript build (incremental) and the web bundles
 # Safe to run again and again; with everything present it takes seconds.
@@ -13,7 +13,7 @@ command -v node >/dev/null || fail "Node.js 20 is required (node not found on PA
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
 command -v dpkg-query >/dev/null || fail "this setup targets Debian 12 (dpkg-query not found)"
 
-mapfile -t wanted < <(grep -Ev '^\s*(#|$)' core/setup/packages.txt)
+mapfile -t wanted < <(grep -Ev '^\s*(#|$)' cli/setup/packages.txt)
 missing=()
 for p in "${wanted[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -57,7 +57,7 @@ if [ ! -s "$sample" ]; then
 		printf '%s\n' "$sentence" > "$parts/$i.txt"
 		text2wave -eval '(voice_cmu_us_slt_arctic_hts)' "$parts/$i.txt" -o "$parts/$i.raw.wav" >/dev/null 2>&1 || fail "festival could not speak the demo sample"
 		sox -q "$parts/$i.raw.wav" -r 48000 "$parts/$(printf %03d $i).wav" pad 0 1.2 || fail "sox failed on the demo sample"
-	done < core/setup/demo-sample.txt
+	done < cli/setup/demo-sample.txt
 	sox -q "$parts"/[0-9][0-9][0-9].wav "$sample.part.wav" && mv "$sample.part.wav" "$sample" || fail "sox could not join the demo sample"
 	rm -rf "$parts"
 fi

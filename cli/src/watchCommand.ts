@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
-import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../captions/CaptionEvent.js';
-import { CAPTION_STREAM } from '../captions/captionStream.js';
-import { DemandBoard } from '../captions/DemandBoard.js';
-import { FinalCaptionFeed } from '../captions/FinalCaptionFeed.js';
-import { finalCaptionSubject, interimCaptionSubject, SubjectTokenError } from '../captions/subjects.js';
-import type { Config } from '../config.js';
-import { moduleLog } from '../log.js';
+import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
+import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
+import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
+import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
+import { finalCaptionSubject, interimCaptionSubject, SubjectTokenError } from '../../core/src/subjects.js';
+import type { Config } from '../../core/src/config.js';
+import { moduleLog } from '../../core/src/log.js';
 import { UsageError } from './UsageError.js';
 
 const log = moduleLog('watch');
