@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
+import { COMMITTED_GEN_DIR, GENERATED_HEADER, generateTypes, listFiles } from '../tools/generateTypes.js';
 
 import {
   acceptsLanguage,
@@ -42,7 +40,6 @@ import type {
   WorkerHandlers,
 } from '../src/index.js';
 
-const execFileAsync = promisify(execFile);
 const contract = loadContract();
 const repoRoot = dirname(contract.protoRoot);
 
@@ -427,57 +424,20 @@ t.test('language matching: exact tags, or a bare language for any region', async
   t.notOk(acceptsPair([{ source: 'en', target: 'fr' }], 'fr', 'en'), 'pairs are directed');
 });
 
-t.test('committed types equal a fresh `npm run gen:proto`', async (t) => {
+t.test('committed types equal a fresh `npm run gen:proto`, each marked as generated', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'pc-proto-gen-'));
   t.teardown(() => rm(out, { recursive: true, force: true }));
-  const args = await genProtoArgs(out);
-  await execFileAsync(process.execPath, [await genTypesBin(), ...args], { cwd: repoRoot });
+  await generateTypes(out);
 
-  const committedDir = join(contract.protoRoot, 'src', 'gen');
-  const [committed, fresh] = await Promise.all([listFiles(committedDir), listFiles(out)]);
+  const [committed, fresh] = await Promise.all([listFiles(COMMITTED_GEN_DIR), listFiles(out)]);
   t.same(committed, fresh, 'same file list');
   const differing: string[] = [];
+  const unmarked: string[] = [];
   for (const file of fresh) {
-    const [a, b] = await Promise.all([readFile(join(committedDir, file), 'utf8'), readFile(join(out, file), 'utf8')]);
+    const [a, b] = await Promise.all([readFile(join(COMMITTED_GEN_DIR, file), 'utf8'), readFile(join(out, file), 'utf8')]);
     if (a !== b) differing.push(file);
+    if (!a.startsWith(GENERATED_HEADER)) unmarked.push(file);
   }
   t.same(differing, [], 'same contents (run `npm run gen:proto` and commit the result)');
+  t.same(unmarked, [], 'every generated file starts with the "do not edit" header');
 });
-
-/** The `gen:proto` script's arguments, with the output directory replaced. */
-async function genProtoArgs(outDir: string): Promise<string[]> {
-  const script = stringAt(JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')), 'scripts', 'gen:proto');
-  if (script === undefined) throw new Error('package.json has no gen:proto script');
-  const [command, ...args] = script.trim().split(/\s+/);
-  if (command !== 'proto-loader-gen-types') throw new Error(`gen:proto runs ${command}, expected proto-loader-gen-types`);
-  const flag = args.findIndex((arg) => arg === '-O' || arg === '--outDir');
-  if (flag < 0 || flag + 1 >= args.length) throw new Error('gen:proto has no -O <dir>');
-  args[flag + 1] = outDir;
-  return args;
-}
-
-async function genTypesBin(): Promise<string> {
-  const manifest = createRequire(import.meta.url).resolve('@grpc/proto-loader/package.json');
-  const bin = stringAt(JSON.parse(await readFile(manifest, 'utf8')), 'bin', 'proto-loader-gen-types');
-  if (bin === undefined) throw new Error('@grpc/proto-loader declares no proto-loader-gen-types bin');
-  return join(dirname(manifest), bin);
-}
-
-function stringAt(value: unknown, ...keys: string[]): string | undefined {
-  let current = value;
-  for (const key of keys) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = Reflect.get(current, key);
-  }
-  return typeof current === 'string' ? current : undefined;
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
-    const path = join(prefix, entry.name);
-    if (entry.isDirectory()) files.push(...(await listFiles(dir, path)));
-    else files.push(path);
-  }
-  return files.sort();
-}
