@@ -22,6 +22,7 @@ bench: setup
 
 typecheck:
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p signaling/web/tsconfig.json --noEmit
 
 clean:
 	rm -rf dist .tap
