@@ -14,14 +14,14 @@ import {
 } from '../../../proto/src/index.js';
 import {
   CancelledError,
-  EngineTimeoutError,
-  EngineUnavailableError,
-  InternalEngineError,
+  fromServiceError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
+  PolyglotError,
   QuotaExceededError,
-  SidecarError,
-  fromServiceError,
+  TimeoutError,
+  UnavailableError,
   type Glossary,
   type TranslationPurpose,
 } from '../../sdk/src/index.js';
@@ -89,8 +89,8 @@ export interface ClientTranslation {
 
 export interface TargetFailure {
   target: string;
-  /** The last engine error, or EngineUnavailableError when no engine of the chain could be tried. */
-  error: SidecarError;
+  /** The last engine error, or UnavailableError when no engine of the chain could be tried. */
+  error: PolyglotError;
 }
 
 /** Every (text, target) that was translated, and the targets no engine of their chain could serve. */
@@ -105,7 +105,7 @@ interface Translated {
   cached: boolean;
 }
 
-type CallResult = { ok: true; response: TranslateResponse__Output } | { ok: false; error: SidecarError; reason: FallbackReason };
+type CallResult = { ok: true; response: TranslateResponse__Output } | { ok: false; error: PolyglotError; reason: FallbackReason };
 
 const WIRE_PURPOSE = { live: WirePurpose.LIVE, chat: WirePurpose.CHAT, document: WirePurpose.DOCUMENT } as const;
 
@@ -252,7 +252,7 @@ export class TranslationClient {
   }): Promise<TargetFailure[]> {
     const { request, missing, results, fallbacks } = ctx;
     const tried = new Map<string, Set<string>>();
-    const lastError = new Map<string, SidecarError>();
+    const lastError = new Map<string, PolyglotError>();
     const failures: TargetFailure[] = [];
     let pending = [...missing.keys()];
 
@@ -265,7 +265,7 @@ export class TranslationClient {
         tried.set(target, engines);
         const route = this.#route(request.source, target, engines, fallbacks);
         if (route === undefined) {
-          failures.push({ target, error: lastError.get(target) ?? new EngineUnavailableError(`no engine available for ${request.source}->${target}`) });
+          failures.push({ target, error: lastError.get(target) ?? new UnavailableError(`no engine available for ${request.source}->${target}`) });
           continue;
         }
         engines.add(route.engine);
@@ -331,7 +331,7 @@ export class TranslationClient {
       signal: AbortSignal | undefined;
     },
     group: { engine: string; worker: PickedTranslator; targets: string[] },
-  ): Promise<{ ok: true; byTarget: Map<string, [number, Translated][]> } | { ok: false; error: SidecarError; reason: FallbackReason }> {
+  ): Promise<{ ok: true; byTarget: Map<string, [number, Translated][]> } | { ok: false; error: PolyglotError; reason: FallbackReason }> {
     const { request, unique, missing, glossaryFor } = ctx;
     const slots = [...new Set(group.targets.flatMap((t) => missing.get(t) ?? []))].sort((a, b) => a - b);
     const glossaries = group.targets.flatMap((target) => {
@@ -357,7 +357,7 @@ export class TranslationClient {
     for (const { result, batchSlots, texts } of await Promise.all(calls)) {
       if (!result.ok) return result;
       const decoded = decodeResponse(result.response, texts.length, group.targets, group.engine);
-      if (decoded instanceof SidecarError) {
+      if (decoded instanceof PolyglotError) {
         this.#breaker(group.engine).onFailure();
         return { ok: false, error: decoded, reason: 'internal' };
       }
@@ -371,14 +371,14 @@ export class TranslationClient {
 
   async #callWithRetries(engine: string, worker: PickedTranslator, wire: TranslateRequest, signal: AbortSignal | undefined): Promise<CallResult> {
     const breaker = this.#breaker(engine);
-    let last: { error: SidecarError; reason: FallbackReason } | undefined;
+    let last: { error: PolyglotError; reason: FallbackReason } | undefined;
     for (let attempt = 0; ; attempt++) {
-      if (!breaker.tryAcquire()) return last ? { ok: false, ...last } : { ok: false, error: new EngineUnavailableError(`${engine}: circuit breaker open`), reason: 'breaker_open' };
+      if (!breaker.tryAcquire()) return last ? { ok: false, ...last } : { ok: false, error: new UnavailableError(`${engine}: circuit breaker open`), reason: 'breaker_open' };
       let response: TranslateResponse__Output;
       try {
         response = await this.#callOnce(engine, worker.address, wire, signal);
       } catch (e) {
-        const error = SidecarError.is(e) ? e : new InternalEngineError(String(e), e);
+        const error = PolyglotError.is(e) ? e : new InternalError(String(e), e);
         if (signal?.aborted) {
           breaker.release();
           throw new CancelledError('translation cancelled by the caller', signal.reason);
@@ -387,10 +387,10 @@ export class TranslationClient {
         this.#metrics.engineCalls.inc({ engine, outcome: reason });
         // Retryable failures and broken answers say the engine is unwell; a NOT_FOUND or
         // INVALID_ARGUMENT says the engine answered (the request was the problem).
-        if (error.retryable || error instanceof InternalEngineError) breaker.onFailure();
+        if (error.retryable || error instanceof InternalError) breaker.onFailure();
         else breaker.onSuccess();
         // This worker, not necessarily its engine, may be gone: let the registry steer later picks away.
-        if ((error instanceof EngineUnavailableError || error instanceof EngineTimeoutError) && worker.id !== undefined) this.#directory.reportFailure?.(worker.id);
+        if ((error instanceof UnavailableError || error instanceof TimeoutError) && worker.id !== undefined) this.#directory.reportFailure?.(worker.id);
         last = { error, reason };
         if (!error.retryable || attempt >= this.#call.maxRetries) return { ok: false, ...last };
         const retryAfterMs = error instanceof QuotaExceededError ? (error.retryAfterMs ?? 0) : 0;
@@ -416,9 +416,9 @@ export class TranslationClient {
       const call = client.translate(wire, { deadline: Date.now() + timeoutMs + DEADLINE_GRACE_MS }, (err, response) => {
         cancelTimer();
         signal?.removeEventListener('abort', onAbort);
-        if (timedOut) return reject(new EngineTimeoutError(`${engine} at ${address}: no answer within ${timeoutMs} ms`, err));
+        if (timedOut) return reject(new TimeoutError(`${engine} at ${address}: no answer within ${timeoutMs} ms`, err));
         if (err) return reject(fromServiceError(err));
-        if (response === undefined) return reject(new InternalEngineError(`${engine} at ${address}: empty answer`));
+        if (response === undefined) return reject(new InternalError(`${engine} at ${address}: empty answer`));
         resolve(response);
       });
       // Our clock, not the gRPC deadline, decides the timeout: tests drive it, and it cancels the call.
@@ -459,9 +459,9 @@ export class TranslationClient {
  * however many targets or batches it concerned.
  */
 class FallbackLog {
-  readonly #entries = new Map<string, { engine: string; reason: FallbackReason; targets: Set<string>; error: SidecarError | undefined }>();
+  readonly #entries = new Map<string, { engine: string; reason: FallbackReason; targets: Set<string>; error: PolyglotError | undefined }>();
 
-  note(engine: string, reason: FallbackReason, targets: readonly string[], error?: SidecarError): void {
+  note(engine: string, reason: FallbackReason, targets: readonly string[], error?: PolyglotError): void {
     const key = `${engine}\n${reason}`;
     const entry = this.#entries.get(key) ?? { engine, reason, targets: new Set<string>(), error };
     for (const t of targets) entry.targets.add(t);
@@ -480,9 +480,9 @@ class FallbackLog {
   }
 }
 
-function reasonOf(error: SidecarError): FallbackReason {
-  if (error instanceof EngineTimeoutError) return 'timeout';
-  if (error instanceof EngineUnavailableError) return 'unavailable';
+function reasonOf(error: PolyglotError): FallbackReason {
+  if (error instanceof TimeoutError) return 'timeout';
+  if (error instanceof UnavailableError) return 'unavailable';
   if (error instanceof QuotaExceededError) return 'quota';
   if (error instanceof NotFoundError) return 'not_found';
   if (error instanceof InvalidArgumentError) return 'invalid_argument';
@@ -537,14 +537,14 @@ function decodeResponse(
   textCount: number,
   targets: readonly string[],
   engine: string,
-): { textIndex: number; target: string; text: string; engine: string }[] | SidecarError {
+): { textIndex: number; target: string; text: string; engine: string }[] | PolyglotError {
   const seen = new Set<string>();
   const out: { textIndex: number; target: string; text: string; engine: string }[] = [];
   for (const r of response.results) {
-    if (r.textIndex >= textCount || !targets.includes(r.targetLanguage)) return new InternalEngineError(`${engine}: answer for an unknown text or target`);
+    if (r.textIndex >= textCount || !targets.includes(r.targetLanguage)) return new InternalError(`${engine}: answer for an unknown text or target`);
     seen.add(`${r.textIndex}\n${r.targetLanguage}`);
     out.push({ textIndex: r.textIndex, target: r.targetLanguage, text: r.text, engine: r.engine || engine });
   }
-  if (seen.size !== textCount * targets.length) return new InternalEngineError(`${engine}: ${seen.size} translations for ${textCount * targets.length} pairs`);
+  if (seen.size !== textCount * targets.length) return new InternalError(`${engine}: ${seen.size} translations for ${textCount * targets.length} pairs`);
   return out;
 }
