@@ -6,8 +6,7 @@ import t from 'tap';
 import { loadContract, onceEvent, type TranslateResponse__Output } from '../../../sdk/src/index.js';
 import { natsConnection, useNats } from '../../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../../sdk/test/workerProcess.js';
-import { WorkerRegistry } from '../../../client/src/index.js';
-import { TranslationClient } from '../../../client/src/TranslationClient.js';
+import { TranslationClient, WorkerRegistry } from '../../../client/src/index.js';
 import { useInfra } from '../../../../core/test/support/infra.js';
 import { PigLatinEngine } from '../src/PigLatinEngine.js';
 
