@@ -16,7 +16,7 @@ import { MediaWorkerPool } from './MediaWorkerPool.js';
 import { SfuMetrics } from './SfuMetrics.js';
 import { SfuNode } from './SfuNode.js';
 import { CaptionService } from './captions/CaptionService.js';
-import { parseTranslationClientEnv } from '../../sidecars/client/src/translationEnv.js';
+import { parseTranslationClientEnv } from '../../sidecars/client/src/index.js';
 import { workerBinary } from './workerBinary.js';
 
 const log = moduleLog('sfu');

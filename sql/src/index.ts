@@ -56,3 +56,4 @@ export {
   type PartitionedTable,
 } from './partitions.js';
 export { archiveFileName, gzipJsonLinesArchive } from './archive.js';
+export { GlossaryVersions, type CurrentGlossary, type GlossaryVersionsOptions } from './glossary/GlossaryVersions.js';

@@ -9,7 +9,9 @@ import {
   type RecognitionEvent__Output,
   type SpeechToTextClient,
 } from '../../../proto/src/index.js';
-import { fromServiceError, SafeEmitter, type SidecarError } from '../../sdk/src/index.js';
+import { SafeEmitter } from '../../../core/src/events.js';
+import type { PolyglotError } from '../../../core/src/errors.js';
+import { fromServiceError } from '../../sdk/src/index.js';
 import type { WorkerInfo } from './WorkerRegistry.js';
 
 export type RecognizeAttemptEvents = {
@@ -17,7 +19,7 @@ export type RecognizeAttemptEvents = {
   /** The worker ended the call with OK (after the input ended). */
   end: [];
   /** The call failed; `code` is its gRPC status. Never emitted after cancel(). */
-  failed: [SidecarError, grpc.status];
+  failed: [PolyglotError, grpc.status];
 };
 
 /** Client keepalive: a worker whose host vanished (no TCP reset) is noticed within ~15 s. */

@@ -4,15 +4,10 @@ import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 
 import { SAMPLE_RATE_HZ, type RecognitionConfig, type RecognitionEvent__Output } from '../../../proto/src/index.js';
-import {
-  AsyncQueue,
-  CancelledError,
-  EngineUnavailableError,
-  SafeEmitter,
-  type SidecarError,
-} from '../../sdk/src/index.js';
+import { SafeEmitter } from '../../../core/src/events.js';
+import { AsyncQueue, CancelledError, UnavailableError, type PolyglotError } from '../../sdk/src/index.js';
 import { RecognizeAttempt } from './RecognizeAttempt.js';
-import { ReplayBuffer } from './ReplayBuffer.js';
+import { WorkerReplayBuffer } from './WorkerReplayBuffer.js';
 import type { WorkerInfo, WorkerRegistry, WorkerRemovedReason } from './WorkerRegistry.js';
 
 /** A recognition result on the stream's own timeline. */
@@ -96,7 +91,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
   readonly #registry: WorkerRegistry;
   readonly #config: RecognitionConfig;
   readonly #language: string;
-  readonly #buffer: ReplayBuffer;
+  readonly #buffer: WorkerReplayBuffer;
   readonly #results: AsyncQueue<SpeechResult>;
   readonly #workerWaitMs: number;
   readonly #maxFailoversInRow: number;
@@ -115,7 +110,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
     // A goodbye is followed by the worker ending our call with UNAVAILABLE after its last finals;
     // an expiry means it stopped announcing (crashed or cut off): do not wait for TCP to notice.
     if (reason === 'expired' && this.#attempt?.worker.id === worker.id) {
-      this.#failover(this.#attempt, new EngineUnavailableError(`worker ${worker.id} expired from the registry`), 'expired');
+      this.#failover(this.#attempt, new UnavailableError(`worker ${worker.id} expired from the registry`), 'expired');
     }
   };
 
@@ -134,7 +129,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
       phraseHints: config.phraseHints ?? [],
     };
     this.#language = config.language;
-    this.#buffer = new ReplayBuffer(Math.round(replayBufferMs * BYTES_PER_MS));
+    this.#buffer = new WorkerReplayBuffer(Math.round(replayBufferMs * BYTES_PER_MS));
     this.#workerWaitMs = workerWaitMs;
     this.#maxFailoversInRow = maxFailoversInRow;
     this.#log = log.child({ module: 'ResilientSpeechStream', stream: this.id, sessionId: config.sessionId, trackId: config.trackId });
@@ -231,7 +226,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
       .catch((err: unknown) => {
         if (this.#closed) return;
         this.#shutdown(
-          new EngineUnavailableError(
+          new UnavailableError(
             `no speech-to-text worker for "${this.#language}" became available within ${this.#workerWaitMs} ms`,
             err,
           ),
@@ -245,7 +240,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
   #lastFailure = '';
 
   /** `code`: the failed call's status, 'expired' when the registry dropped its worker, 'ended' when it ended early. */
-  #failover(attempt: RecognizeAttempt, err: SidecarError, code: grpc.status | 'expired' | 'ended'): void {
+  #failover(attempt: RecognizeAttempt, err: PolyglotError, code: grpc.status | 'expired' | 'ended'): void {
     if (this.#closed || attempt !== this.#attempt) return;
     attempt.cancel();
     this.#registry.release(attempt.worker.id);
@@ -258,7 +253,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
     if (code !== grpc.status.OUT_OF_RANGE && code !== 'ended') {
       this.#registry.reportFailure(attempt.worker.id);
       if (++this.#failoversInRow > this.#maxFailoversInRow) {
-        this.#shutdown(new EngineUnavailableError(`${this.#failoversInRow - 1} failovers in a row without a final; giving up`, err));
+        this.#shutdown(new UnavailableError(`${this.#failoversInRow - 1} failovers in a row without a final; giving up`, err));
         return;
       }
     }
@@ -297,7 +292,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
     if (attempt !== this.#attempt) return;
     if (!this.#inputEnded) {
       // A worker may end a stream early (rotation); the audio after its last final goes to the next.
-      this.#failover(attempt, new EngineUnavailableError('the worker ended the stream before the input ended'), 'ended');
+      this.#failover(attempt, new UnavailableError('the worker ended the stream before the input ended'), 'ended');
       return;
     }
     this.#registry.release(attempt.worker.id);
@@ -305,7 +300,7 @@ export class ResilientSpeechStream extends SafeEmitter<ResilientSpeechStreamEven
     this.#shutdown(undefined);
   }
 
-  #shutdown(err: SidecarError | undefined): void {
+  #shutdown(err: PolyglotError | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort(new CancelledError('stream closed'));

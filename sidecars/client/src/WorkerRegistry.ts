@@ -1,16 +1,11 @@
 import type { NatsConnection, Subscription } from 'nats';
 import { pino, type Logger } from 'pino';
 
+import { onceEvent, SafeEmitter } from '../../../core/src/events.js';
+import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
 import { acceptsLanguage, acceptsPair } from '../../../proto/src/index.js';
+import { decodeWorkerMessage, type WorkerAnnouncement, type WorkerKindName } from '../../sdk/src/index.js';
 import type { WorkerDirectory } from './WorkerDirectory.js';
-import {
-  ANNOUNCE_SUBJECT,
-  decodeWorkerMessage,
-  onceEvent,
-  SafeEmitter,
-  type WorkerAnnouncement,
-  type WorkerKindName,
-} from '../../sdk/src/index.js';
 
 /** What the registry knows about one live worker. */
 export interface WorkerInfo {
@@ -97,7 +92,7 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
   }
 
   /** Subscribes and resolves once the server has the subscription: no announcement after that is missed. */
-  static async start({ nats, subject = ANNOUNCE_SUBJECT, log = pino({ level: 'silent' }) }: WorkerRegistryOptions): Promise<WorkerRegistry> {
+  static async start({ nats, subject = WORKER_ANNOUNCE_SUBJECT, log = pino({ level: 'silent' }) }: WorkerRegistryOptions): Promise<WorkerRegistry> {
     const registry = new WorkerRegistry(nats, subject, log.child({ module: 'WorkerRegistry' }));
     await nats.flush();
     return registry;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { EngineCallOptions } from './backoff.js';
+import type { BreakerOptions, EngineCallOptions } from './EngineCaller.js';
+import type { EngineChains } from './EngineRouter.js';
 import type { CacheTtls } from './TranslationCache.js';
-import type { BreakerOptions, EngineChains } from './TranslationClient.js';
 
 const engineList = z
   .string()

@@ -103,5 +103,5 @@ t.test('errors that another worker would repeat end the stream; no worker at all
   await t.rejects(collect(bad).done, InvalidArgumentError, 'INVALID_ARGUMENT is not failed over');
   const nobody = new ResilientSpeechStream({ registry, config: { ...CONFIG, language: 'ja' }, workerWaitMs: 200, log });
   nobody.pushAudio(CHUNK);
-  await t.rejects(collect(nobody).done, { name: 'EngineUnavailableError', message: 'no speech-to-text worker for "ja" became available within 200 ms' });
+  await t.rejects(collect(nobody).done, { name: 'UnavailableError', message: 'no speech-to-text worker for "ja" became available within 200 ms' });
 });

@@ -1,5 +1,5 @@
 import tap from 'tap';
-import { backoffDelayMs } from '../src/backoff.js';
+import { retryDelayMs } from '../src/retryDelay.js';
 import { CircuitBreaker, type BreakerState } from '../src/CircuitBreaker.js';
 import { parseTranslationClientEnv } from '../src/translationEnv.js';
 import { ManualClock } from './ManualClock.js';
@@ -16,7 +16,7 @@ tap.test('backoff: exponential with equal jitter, capped', async (t) => {
     [4, 0, 500],
     [10, 0.5, 750],
   ];
-  for (const [retry, random, delay] of table) t.equal(backoffDelayMs(retry, opts, () => random), delay, `retry ${retry}, random ${random}`);
+  for (const [retry, random, delay] of table) t.equal(retryDelayMs(retry, opts, () => random), delay, `retry ${retry}, random ${random}`);
 });
 
 tap.test('breaker: closed -> open -> half-open (one probe) -> closed / open', async (t) => {

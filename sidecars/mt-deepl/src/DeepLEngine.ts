@@ -1,11 +1,10 @@
 import { Translator } from 'deepl-node';
 import type { Logger } from 'pino';
-import { moduleLog } from '../../../core/src/log.js';
 import {
   abortable,
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
   NotFoundError,
+  UnavailableError,
   type LanguagePair,
   type TranslatedText,
   type TranslationEngine,
@@ -14,8 +13,6 @@ import {
 import { fromDeepLError } from './_deeplErrors.js';
 import { DeepLGlossaries } from './DeepLGlossaries.js';
 import { DEFAULT_REGIONAL, deeplSource, deeplTarget, type RegionalDefaults } from './languages.js';
-
-const log = moduleLog('DeepLEngine');
 
 export interface DeepLEngineOptions {
   /** DeepL API key; keys ending in `:fx` are free-plan keys (deepl-node picks the free endpoint). */
@@ -32,7 +29,8 @@ export interface DeepLEngineOptions {
   requestTimeoutMs?: number;
   /** Prefix of the glossary names this deployment creates. */
   glossaryPrefix?: string;
-  log?: Logger;
+  /** The worker's logger (the `log` runWorker passes to main's start callback); the engine binds its name. */
+  log: Logger;
 }
 
 /**
@@ -61,7 +59,7 @@ export class DeepLEngine implements TranslationEngine {
     maxStreams = 32,
     requestTimeoutMs = 10_000,
     glossaryPrefix = 'pc',
-    log: parentLog = log,
+    log: parentLog,
   }: DeepLEngineOptions) {
     if (!authKey) throw new TypeError('authKey is required');
     if (languages.length < 2) throw new TypeError('languages needs at least two entries');
@@ -78,7 +76,7 @@ export class DeepLEngine implements TranslationEngine {
   }
 
   async translate(request: TranslationRequest, signal: AbortSignal): Promise<TranslatedText[]> {
-    if (this.#closed) throw new EngineUnavailableError('deepl engine closed');
+    if (this.#closed) throw new UnavailableError('deepl engine closed');
     const perTarget = await abortable(
       Promise.all(request.targets.map((target) => this.#translateInto(request, target))),
       signal,
@@ -118,7 +116,7 @@ export class DeepLEngine implements TranslationEngine {
       throw mapped;
     }
     if (translated.length !== indexes.length) {
-      throw new InternalEngineError(`deepl returned ${translated.length} translations for ${indexes.length} texts`);
+      throw new InternalError(`deepl returned ${translated.length} translations for ${indexes.length} texts`);
     }
     indexes.forEach((textIndex, k) => {
       out[textIndex] = result(textIndex, translated[k]?.text ?? '');

@@ -21,7 +21,7 @@ export const deeplEnvSchema = workerEnvSchema.extend({
 
 export type DeepLEnv = z.infer<typeof deeplEnvSchema>;
 
-export function deeplEngineOptions(env: DeepLEnv): DeepLEngineOptions {
+export function deeplEngineOptions(env: DeepLEnv): Omit<DeepLEngineOptions, 'log'> {
   return {
     authKey: env.PC_DEEPL_AUTH_KEY,
     ...(env.PC_DEEPL_SERVER_URL ? { serverUrl: env.PC_DEEPL_SERVER_URL } : {}),

@@ -1,13 +1,14 @@
+import { pino } from 'pino';
 import tap from 'tap';
 import { DeepLStandIn } from '../../../test/standins/DeepLStandIn.js';
 import {
   CancelledError,
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
+  PolyglotError,
   QuotaExceededError,
-  SidecarError,
+  UnavailableError,
   type Glossary,
   type TranslationRequest,
 } from '../../sdk/src/index.js';
@@ -16,10 +17,11 @@ import { deeplSource, deeplTarget } from '../src/languages.js';
 
 const ORG = '7d0c3a52-0000-4000-8000-000000000001';
 const KEY = 'test-key:fx';
+const log = pino({ level: 'silent' });
 
 async function setup(t: Pick<typeof tap, 'teardown'>, authKey = KEY) {
   const standIn = await DeepLStandIn.start({ authKey: KEY });
-  const engine = new DeepLEngine({ authKey, serverUrl: standIn.url, languages: ['en', 'de', 'fr', 'pt-BR'] });
+  const engine = new DeepLEngine({ authKey, serverUrl: standIn.url, languages: ['en', 'de', 'fr', 'pt-BR'], log });
   t.teardown(async () => {
     await engine.close();
     await standIn.close();
@@ -97,7 +99,7 @@ tap.test('a restarted engine reuses the glossaries it finds, and recreates one d
   const { standIn, engine } = await setup(t);
   const signal = new AbortController().signal;
   await engine.translate(request({ targets: ['de'], glossaries: [glossary(3, 'Hauptvortrag')] }), signal);
-  const second = new DeepLEngine({ authKey: KEY, serverUrl: standIn.url, languages: ['en', 'de'] });
+  const second = new DeepLEngine({ authKey: KEY, serverUrl: standIn.url, languages: ['en', 'de'], log });
   t.teardown(() => second.close());
   await second.translate(request({ targets: ['de'], glossaries: [glossary(3, 'Hauptvortrag')] }), signal);
   t.equal(standIn.glossaries.size, 1, 'no duplicate after a restart');
@@ -110,9 +112,9 @@ tap.test('a restarted engine reuses the glossaries it finds, and recreates one d
 
 tap.test('HTTP statuses map onto SDK errors, and deepl-node never retries', async (t) => {
   const { standIn, engine } = await setup(t);
-  const cases: [number, new (...args: never[]) => SidecarError, boolean][] = [
-    [503, EngineUnavailableError, true],
-    [500, EngineUnavailableError, true],
+  const cases: [number, new (...args: never[]) => PolyglotError, boolean][] = [
+    [503, UnavailableError, true],
+    [500, UnavailableError, true],
     [429, QuotaExceededError, true],
     [456, QuotaExceededError, true],
     [400, InvalidArgumentError, false],
@@ -123,7 +125,7 @@ tap.test('HTTP statuses map onto SDK errors, and deepl-node never retries', asyn
     standIn.failNext(status);
     const err = await engine.translate(request({ targets: ['de'] }), new AbortController().signal).catch((e: unknown) => e);
     t.ok(err instanceof cls, `${status} -> ${cls.name}`);
-    t.equal(SidecarError.is(err) && err.retryable, retryable, `${status} retryable=${retryable}`);
+    t.equal(PolyglotError.is(err) && err.retryable, retryable, `${status} retryable=${retryable}`);
     t.equal(standIn.translateCalls.length - before, 1, `${status}: exactly one request`);
   }
 });
@@ -131,8 +133,8 @@ tap.test('HTTP statuses map onto SDK errors, and deepl-node never retries', asyn
 tap.test('a wrong key (403) is a non-retryable error', async (t) => {
   const { engine } = await setup(t, 'wrong-key:fx');
   const err = await engine.translate(request({ targets: ['de'] }), new AbortController().signal).catch((e: unknown) => e);
-  t.ok(err instanceof InternalEngineError);
-  t.equal(SidecarError.is(err) && err.retryable, false);
+  t.ok(err instanceof InternalError);
+  t.equal(PolyglotError.is(err) && err.retryable, false);
 });
 
 tap.test('aborting the signal rejects at once with CancelledError', async (t) => {

@@ -1,11 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import tap from 'tap';
-import { loadContract, type TranslateResponse__Output } from '../../../proto/src/index.js';
 import { DeepLStandIn } from '../../../test/standins/DeepLStandIn.js';
 import { startWorkerProcess } from '../../../test/standins/workerProcess.js';
 import { useInfra } from '../../../core/test/support/infra.js';
 import { deeplEnvSchema } from '../src/config.js';
-import { parseWorkerEnv } from '../../sdk/src/index.js';
+import { loadContract, parseWorkerEnv, type TranslateResponse__Output } from '../../sdk/src/index.js';
 
 tap.test('configuration: the key is required, the rest has defaults', async (t) => {
   t.throws(() => parseWorkerEnv(deeplEnvSchema, {}), /PC_DEEPL_AUTH_KEY/);

@@ -1,20 +1,17 @@
 import { TranslationServiceClient } from '@google-cloud/translate';
 import type { Logger } from 'pino';
-import { moduleLog } from '../../../core/src/log.js';
 import {
   abortable,
   fromServiceError,
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
   NotFoundError,
+  UnavailableError,
   type Glossary,
   type LanguagePair,
   type TranslatedText,
   type TranslationEngine,
   type TranslationRequest,
 } from '../../sdk/src/index.js';
-
-const log = moduleLog('GoogleTranslateEngine');
 
 /** TranslationServiceClient's own options type (google-gax ClientOptions), without depending on google-gax directly. */
 export type GoogleClientOptions = NonNullable<ConstructorParameters<typeof TranslationServiceClient>[0]>;
@@ -38,7 +35,8 @@ export interface GoogleTranslateEngineOptions {
   callTimeoutMs?: number;
   /** Prefix of the Google glossary ids this deployment provisions (see glossaryId()). */
   glossaryPrefix?: string;
-  log?: Logger;
+  /** The worker's logger (the `log` runWorker passes to main's start callback); the engine binds its name. */
+  log: Logger;
 }
 
 /**
@@ -70,7 +68,7 @@ export class GoogleTranslateEngine implements TranslationEngine {
     maxStreams = 64,
     callTimeoutMs = 10_000,
     glossaryPrefix = 'pc',
-    log: parentLog = log,
+    log: parentLog,
   }: GoogleTranslateEngineOptions) {
     if (!projectId) throw new TypeError('projectId is required');
     if (languages.length < 2) throw new TypeError('languages needs at least two entries');
@@ -90,7 +88,7 @@ export class GoogleTranslateEngine implements TranslationEngine {
   }
 
   async translate(request: TranslationRequest, signal: AbortSignal): Promise<TranslatedText[]> {
-    if (this.#closed) throw new EngineUnavailableError('google engine closed');
+    if (this.#closed) throw new UnavailableError('google engine closed');
     const perTarget = await abortable(
       Promise.all(request.targets.map((target) => this.#translateInto(request, target))),
       signal,
@@ -126,7 +124,7 @@ export class GoogleTranslateEngine implements TranslationEngine {
     // With a glossary Google returns both; glossaryTranslations is the one that applied it.
     const translations = glossary ? response.glossaryTranslations : response.translations;
     if (!translations || translations.length !== indexes.length) {
-      throw new InternalEngineError(`google returned ${translations?.length ?? 0} translations for ${indexes.length} texts`);
+      throw new InternalError(`google returned ${translations?.length ?? 0} translations for ${indexes.length} texts`);
     }
     indexes.forEach((textIndex, k) => {
       out[textIndex] = result(textIndex, translations[k]?.translatedText ?? '');

@@ -58,7 +58,7 @@ export function googleClientOptions(env: Pick<GoogleTranslateEnv, 'PC_GOOGLE_CRE
   };
 }
 
-export function googleTranslateEngineOptions(env: GoogleTranslateEnv): GoogleTranslateEngineOptions {
+export function googleTranslateEngineOptions(env: GoogleTranslateEnv): Omit<GoogleTranslateEngineOptions, 'log'> {
   return {
     projectId: env.PC_GOOGLE_PROJECT_ID,
     location: env.PC_GOOGLE_LOCATION,

@@ -1,19 +1,21 @@
 import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import tap from 'tap';
 import { GoogleTranslateStandIn } from '../../../test/standins/GoogleTranslateStandIn.js';
 import {
   CancelledError,
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
+  PolyglotError,
   QuotaExceededError,
-  SidecarError,
+  UnavailableError,
   type TranslationRequest,
 } from '../../sdk/src/index.js';
 import { GoogleTranslateEngine } from '../src/GoogleTranslateEngine.js';
 
 const ORG = '7d0c3a52-0000-4000-8000-000000000001';
+const log = pino({ level: 'silent' });
 
 async function setup(t: Pick<typeof tap, 'teardown'>) {
   const standIn = await GoogleTranslateStandIn.start();
@@ -22,6 +24,7 @@ async function setup(t: Pick<typeof tap, 'teardown'>) {
     languages: ['en', 'de', 'fr'],
     // Loopback only: insecure channel, and universeDomain set so nothing probes a metadata server.
     clientOptions: { apiEndpoint: '127.0.0.1', port: standIn.port, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' },
+    log,
   });
   t.teardown(async () => {
     await engine.close();
@@ -74,24 +77,24 @@ tap.test('a glossary version selects the provisioned Google glossary', async (t)
 
   const err = await engine.translate(request({ glossaries: [{ ...glossary, version: 5 }] }), new AbortController().signal).catch((e: unknown) => e);
   t.ok(err instanceof NotFoundError, 'a version nobody provisioned is NOT_FOUND');
-  t.equal(SidecarError.is(err) && err.retryable, false);
+  t.equal(PolyglotError.is(err) && err.retryable, false);
 });
 
 tap.test('provider statuses map onto SDK errors, and the engine never retries', async (t) => {
   const { standIn, engine } = await setup(t);
-  const cases: [grpc.status, new (...args: never[]) => SidecarError, boolean][] = [
-    [grpc.status.UNAVAILABLE, EngineUnavailableError, true],
+  const cases: [grpc.status, new (...args: never[]) => PolyglotError, boolean][] = [
+    [grpc.status.UNAVAILABLE, UnavailableError, true],
     [grpc.status.RESOURCE_EXHAUSTED, QuotaExceededError, true],
     [grpc.status.INVALID_ARGUMENT, InvalidArgumentError, false],
     [grpc.status.NOT_FOUND, NotFoundError, false],
-    [grpc.status.PERMISSION_DENIED, InternalEngineError, false],
+    [grpc.status.PERMISSION_DENIED, InternalError, false],
   ];
   for (const [code, cls, retryable] of cases) {
     const before = standIn.calls.length;
     standIn.failNext(code);
     const err = await engine.translate(request({ targets: ['de'] }), new AbortController().signal).catch((e: unknown) => e);
     t.ok(err instanceof cls, `${grpc.status[code]} -> ${cls.name}`);
-    t.equal(SidecarError.is(err) && err.retryable, retryable, `${grpc.status[code]} retryable=${retryable}`);
+    t.equal(PolyglotError.is(err) && err.retryable, retryable, `${grpc.status[code]} retryable=${retryable}`);
     t.equal(standIn.calls.length - before, 1, `${grpc.status[code]}: exactly one provider call`);
   }
 });

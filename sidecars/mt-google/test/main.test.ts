@@ -1,10 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import tap from 'tap';
-import { loadContract, type TranslateResponse__Output } from '../../../proto/src/index.js';
 import { GoogleTranslateStandIn } from '../../../test/standins/GoogleTranslateStandIn.js';
 import { startWorkerProcess } from '../../../test/standins/workerProcess.js';
 import { useInfra } from '../../../core/test/support/infra.js';
-import { parseWorkerEnv } from '../../sdk/src/index.js';
+import { loadContract, parseWorkerEnv, type TranslateResponse__Output } from '../../sdk/src/index.js';
 import { googleClientOptions, googleTranslateEnvSchema } from '../src/config.js';
 
 tap.test('configuration: project required, credentials JSON checked, endpoint override for stand-ins', async (t) => {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 import type { Logger } from 'pino';
 
-import { EngineTimeoutError, EngineUnavailableError, QuotaExceededError, SafeEmitter } from '../../sdk/src/index.js';
+import { QuotaExceededError, SafeEmitter, TimeoutError, UnavailableError } from '../../sdk/src/index.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,7 +88,7 @@ export class ApertiumPipeline extends SafeEmitter<ApertiumPipelineEvents> {
     try {
       this.#script = (await execFileAsync('apertium-wblank-mode', ['-z', this.#modeFile], { encoding: 'utf8' })).stdout;
     } catch (err) {
-      throw new EngineUnavailableError(`cannot read Apertium mode ${this.#modeFile} (is its Debian package apertium-* installed?)`, err);
+      throw new UnavailableError(`cannot read Apertium mode ${this.#modeFile} (is its Debian package apertium-* installed?)`, err);
     }
     this.#spawn();
     await this.translate('Hello.');
@@ -120,7 +120,7 @@ export class ApertiumPipeline extends SafeEmitter<ApertiumPipelineEvents> {
    * already in the pipeline and its answer is read and dropped, which keeps the FIFO in step.
    */
   translate(text: string, signal?: AbortSignal): Promise<string> {
-    if (this.#closed) return Promise.reject(new EngineUnavailableError(`Apertium ${this.mode} is closed`));
+    if (this.#closed) return Promise.reject(new UnavailableError(`Apertium ${this.mode} is closed`));
     if (this.#pending.length >= this.#maxPending) {
       return Promise.reject(new QuotaExceededError(`Apertium ${this.mode} has ${this.#pending.length} requests in flight; retry later`));
     }
@@ -133,14 +133,14 @@ export class ApertiumPipeline extends SafeEmitter<ApertiumPipelineEvents> {
     });
   }
 
-  /** Stops the pipeline; requests in flight fail with EngineUnavailableError. Idempotent. */
+  /** Stops the pipeline; requests in flight fail with UnavailableError. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#watchdog);
     clearInterval(this.#probe);
     this.#kill();
-    for (const request of this.#pending.splice(0)) request.reject(new EngineUnavailableError(`Apertium ${this.mode} closed`));
+    for (const request of this.#pending.splice(0)) request.reject(new UnavailableError(`Apertium ${this.mode} closed`));
   }
 
   #spawn(): void {
@@ -213,7 +213,7 @@ export class ApertiumPipeline extends SafeEmitter<ApertiumPipelineEvents> {
     this.#restarts++;
     if (++this.#restartsInRow > MAX_RESTARTS_IN_ROW) {
       this.#log.error({ reason }, 'Apertium keeps failing; failing the requests in flight');
-      for (const request of this.#pending.splice(0)) request.reject(new EngineUnavailableError(`Apertium ${this.mode} keeps failing: ${reason}`));
+      for (const request of this.#pending.splice(0)) request.reject(new UnavailableError(`Apertium ${this.mode} keeps failing: ${reason}`));
       this.#restartsInRow = 0;
     }
     this.#log.warn({ reason, resend: this.#pending.length }, 'Apertium pipeline restarted');
@@ -248,7 +248,7 @@ export class ApertiumPipeline extends SafeEmitter<ApertiumPipelineEvents> {
       // Restarted requests get a fresh deadline; one that fails every time is given up on.
       if (this.#restartsInRow >= MAX_RESTARTS_IN_ROW) {
         this.#pending.shift();
-        stuck.reject(new EngineTimeoutError(`Apertium ${this.mode} did not answer within ${this.#requestTimeoutMs} ms`));
+        stuck.reject(new TimeoutError(`Apertium ${this.mode} did not answer within ${this.#requestTimeoutMs} ms`));
       }
       for (const request of this.#pending) request.sentAt = performance.now();
       this.#restart(`no answer within ${this.#requestTimeoutMs} ms`);

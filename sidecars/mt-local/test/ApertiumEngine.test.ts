@@ -2,8 +2,16 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import t from 'tap';
 
-import { loadContract, type TranslateRequest, type TranslateResponse__Output, type TranslatorClient } from '../../../proto/src/index.js';
-import { createTranslationWorker, onceEvent, type TranslationEngine, type TranslationRequest } from '../../sdk/src/index.js';
+import {
+  createTranslationWorker,
+  loadContract,
+  onceEvent,
+  type TranslateRequest,
+  type TranslateResponse__Output,
+  type TranslationEngine,
+  type TranslationRequest,
+  type TranslatorClient,
+} from '../../sdk/src/index.js';
 import { natsConnection, useNats } from '../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../sdk/test/workerProcess.js';
 import { WorkerRegistry } from '../../client/src/index.js';

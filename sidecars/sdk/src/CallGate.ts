@@ -1,4 +1,4 @@
-import { EngineUnavailableError, QuotaExceededError } from './errors.js';
+import { QuotaExceededError, UnavailableError } from '../../../core/src/errors.js';
 
 /** One admitted call. release() is idempotent; `signal` aborts when the worker cancels the call. */
 export interface CallTicket {
@@ -35,10 +35,10 @@ export class CallGate {
     return this.#closed;
   }
 
-  /** Admits a call or throws: EngineUnavailableError once closed, QuotaExceededError when full. */
+  /** Admits a call or throws: UnavailableError once closed, QuotaExceededError when full. */
   enter(): CallTicket {
     if (this.#closed) {
-      throw new EngineUnavailableError('this worker is shutting down; retry on another worker');
+      throw new UnavailableError('this worker is shutting down; retry on another worker');
     }
     if (this.#maxStreams > 0 && this.#tickets.size >= this.#maxStreams) {
       throw new QuotaExceededError(

@@ -8,8 +8,8 @@ import { pino, type Logger } from 'pino';
 import { HealthService, loadContract, SERVICE_NAMES, type WorkerDescription, type WorkerHandlers } from '../../../proto/src/index.js';
 import { DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerKindName } from './announcement.js';
 import { CallGate } from './CallGate.js';
-import { EngineUnavailableError } from './errors.js';
-import { SafeEmitter } from './events.js';
+import { UnavailableError } from '../../../core/src/errors.js';
+import { SafeEmitter } from '../../../core/src/events.js';
 import { toServiceError } from './grpcStatus.js';
 import { MetricsServer } from './MetricsServer.js';
 import { RegistryAnnouncer } from './RegistryAnnouncer.js';
@@ -165,7 +165,7 @@ export class LanguageWorker {
     });
     const describe: WorkerHandlers = {
       Describe: (_call, callback) => {
-        if (lifecycle.shuttingDown) callback(toServiceError(new EngineUnavailableError('this worker is shutting down')));
+        if (lifecycle.shuttingDown) callback(toServiceError(new UnavailableError('this worker is shutting down')));
         else callback(null, description());
       },
     };
@@ -327,7 +327,7 @@ export class LanguageWorker {
     clearTimeout(timer);
     if (!drained) {
       this.#log.warn({ activeStreams: this.#gate.active, drainTimeoutMs: this.#drainTimeoutMs }, 'calls still in flight after the drain bound; cancelling them');
-      const reason = new EngineUnavailableError('this worker is shutting down; retry on another worker');
+      const reason = new UnavailableError('this worker is shutting down; retry on another worker');
       this.#service.abortAll(reason);
       this.#gate.abortAll(reason);
     }

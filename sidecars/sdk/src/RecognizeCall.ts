@@ -5,8 +5,8 @@ import type { Logger } from 'pino';
 
 import type { AudioRequest__Output, RecognitionEvent } from '../../../proto/src/index.js';
 import type { CallGate, CallTicket } from './CallGate.js';
-import { CancelledError, EngineUnavailableError, InvalidArgumentError } from './errors.js';
-import { SafeEmitter } from './events.js';
+import { CancelledError, InvalidArgumentError, UnavailableError } from '../../../core/src/errors.js';
+import { SafeEmitter } from '../../../core/src/events.js';
 import { toServiceError } from './grpcStatus.js';
 import type { WorkerObserverEvents } from './LanguageWorker.js';
 import type { RecognitionResult, SpeechEngine, SpeechStream } from './SpeechEngine.js';
@@ -65,7 +65,7 @@ export class RecognizeCall extends SafeEmitter<RecognizeCallEvents> {
     if (this.#closed || this.#windingDown) return;
     this.#windingDown = true;
     if (this.#stream) this.#stream.endInput();
-    else this.#finish(new EngineUnavailableError('this worker is shutting down; retry on another worker'));
+    else this.#finish(new UnavailableError('this worker is shutting down; retry on another worker'));
   }
 
   /** Ends the call at once with `reason`'s status; pending results are lost. */
@@ -112,7 +112,7 @@ export class RecognizeCall extends SafeEmitter<RecognizeCallEvents> {
         this.#observer.safeEmit('recognition', { isFinal: result.isFinal });
         if (!this.#call.write(this.#event(result))) await once(this.#call, 'drain', { signal: this.#abort.signal });
       }
-      if (this.#windingDown) this.#finish(new EngineUnavailableError('this worker is shutting down; continue on another worker from your last final'));
+      if (this.#windingDown) this.#finish(new UnavailableError('this worker is shutting down; continue on another worker from your last final'));
       else this.#finish(undefined);
     } catch (err) {
       // Our own abort ends the pump after #finish already reported the call.

@@ -1,7 +1,8 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 
-import { ANNOUNCE_SUBJECT, encodeWorkerMessage, TTL_INTERVALS, type WorkerAnnouncement, type WorkerKindName } from './announcement.js';
+import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
+import { encodeWorkerMessage, TTL_INTERVALS, type WorkerAnnouncement, type WorkerKindName } from './announcement.js';
 
 /** The parts of an announcement that change or that the worker knows; the announcer adds the rest. */
 export type AnnouncementState = Omit<WorkerAnnouncement, 'v' | 'type' | 'ttlMs'>;
@@ -33,7 +34,7 @@ export class RegistryAnnouncer {
   #stopped = false;
   #announced = 0;
 
-  constructor({ nats, intervalMs, state, log, subject = ANNOUNCE_SUBJECT, onAnnounced }: RegistryAnnouncerOptions) {
+  constructor({ nats, intervalMs, state, log, subject = WORKER_ANNOUNCE_SUBJECT, onAnnounced }: RegistryAnnouncerOptions) {
     if (!Number.isInteger(intervalMs) || intervalMs < 10) {
       throw new TypeError(`RegistryAnnouncer: intervalMs must be an integer >= 10 (got ${intervalMs})`);
     }

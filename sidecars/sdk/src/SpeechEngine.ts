@@ -35,7 +35,7 @@ export interface RecognitionResult {
  * One recognition stream: audio goes in through pushAudio()/endInput(), results come out by async
  * iteration and end after the final of the last utterance once input has ended. Breaking out of
  * the iteration or calling close() releases the engine's resources. An iteration that throws a
- * SidecarError ends the call with that error's status (EngineUnavailableError -> UNAVAILABLE).
+ * PolyglotError ends the call with that error's status (UnavailableError -> UNAVAILABLE).
  *
  * The worker calls pushAudio() as audio arrives, at about real-time pace, except after a client's
  * failover, when a few seconds of buffered audio arrive at once: an engine queue should hold at
@@ -58,7 +58,7 @@ export interface SpeechEngine {
   readonly maxStreams: number;
   /**
    * Opens a stream for a config the worker already validated (sample rate, encoding, language in
-   * `languages`). Throws a SidecarError subclass for a config it still cannot serve. `signal`
+   * `languages`). Throws a PolyglotError subclass for a config it still cannot serve. `signal`
    * aborts when the call is cancelled or the worker stops; close() follows.
    */
   openStream(config: SpeechStreamConfig, signal: AbortSignal): SpeechStream;

@@ -49,7 +49,7 @@ export interface TranslationEngine {
   readonly pairs: readonly LanguagePair[];
   /** Translate calls served at once; the worker answers RESOURCE_EXHAUSTED beyond it. 0: no limit. */
   readonly maxStreams: number;
-  /** Every (text, target) or a thrown SidecarError: a call succeeds or fails as a whole. */
+  /** Every (text, target) or a thrown PolyglotError: a call succeeds or fails as a whole. */
   translate(request: TranslationRequest, signal: AbortSignal): Promise<TranslatedText[]>;
   close(): Promise<void>;
 }

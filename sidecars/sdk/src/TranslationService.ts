@@ -7,7 +7,7 @@ import {
   type TranslateResponse,
   type Translation,
 } from '../../../proto/src/index.js';
-import { CancelledError, InternalEngineError, SidecarError } from './errors.js';
+import { CancelledError, InternalError, PolyglotError } from '../../../core/src/errors.js';
 import { toServiceError } from './grpcStatus.js';
 import type { TranslatedText, TranslationEngine } from './TranslationEngine.js';
 import { validateTranslateRequest } from './validation.js';
@@ -85,7 +85,7 @@ export class TranslationService implements WorkerService {
               finish(undefined, { results });
             })
             // An engine that gives up on an aborted signal may throw anything; report why it was aborted.
-            .catch((err: unknown) => finish(signal.aborted && !SidecarError.is(err) ? signal.reason : err))
+            .catch((err: unknown) => finish(signal.aborted && !PolyglotError.is(err) ? signal.reason : err))
             .finally(() => admitted.release());
         } catch (err) {
           ticket?.release();
@@ -121,7 +121,7 @@ function assemble(
   const byKey = new Map<string, TranslatedText>();
   for (const item of translated) {
     const key = `${item.target}\u0000${item.textIndex}`;
-    if (byKey.has(key)) throw new InternalEngineError(`engine answered text ${item.textIndex} -> ${item.target} twice`);
+    if (byKey.has(key)) throw new InternalError(`engine answered text ${item.textIndex} -> ${item.target} twice`);
     byKey.set(key, item);
   }
   const results: Translation[] = [];
@@ -132,12 +132,12 @@ function assemble(
         continue;
       }
       const item = byKey.get(`${target}\u0000${textIndex}`);
-      if (!item) throw new InternalEngineError(`engine gave no translation of text ${textIndex} into ${target}`);
+      if (!item) throw new InternalError(`engine gave no translation of text ${textIndex} into ${target}`);
       results.push({ textIndex, targetLanguage: target, text: item.text, engine: item.engine });
     }
   }
   if (byKey.size !== results.length - identityTargets.size * request.texts.length) {
-    throw new InternalEngineError('engine answered pairs that were not asked for');
+    throw new InternalError('engine answered pairs that were not asked for');
   }
   return results;
 }

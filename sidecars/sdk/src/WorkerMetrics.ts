@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { SafeEmitter } from './events.js';
+import type { SafeEmitter } from '../../../core/src/events.js';
 import type { WorkerObserverEvents } from './LanguageWorker.js';
 
 export interface WorkerMetricsOptions {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { PolyglotServiceName } from '../../../proto/src/index.js';
 import type { WorkerKindName } from './announcement.js';
 import type { CallGate } from './CallGate.js';
-import type { SafeEmitter } from './events.js';
+import type { SafeEmitter } from '../../../core/src/events.js';
 import type { WorkerObserverEvents } from './LanguageWorker.js';
 import type { LanguagePair } from './TranslationEngine.js';
 

@@ -1,4 +1,4 @@
-import { CancelledError } from './errors.js';
+import { CancelledError } from '../../../core/src/errors.js';
 
 /**
  * Settles with `work`, or rejects with CancelledError as soon as `signal` aborts: for engines whose

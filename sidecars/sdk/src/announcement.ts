@@ -1,9 +1,8 @@
 // The worker registry's wire format (NATS, JSON). Workers publish it (RegistryAnnouncer); the core
 // reads it (WorkerRegistry in sidecars/client). One decoder, here, so the two cannot disagree.
+// Every worker announces itself on WORKER_ANNOUNCE_SUBJECT (core/src/subjects.ts) and says goodbye there.
 import { z } from 'zod';
-
-/** Every worker announces itself here, and says goodbye here. */
-export const ANNOUNCE_SUBJECT = 'pc.v1.workers.announce';
+import { subjectTokenSchema } from '../../../core/src/subjects.js';
 
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 2_000;
 
@@ -13,7 +12,8 @@ export const TTL_INTERVALS = 3;
 const workerKind = z.enum(['SPEECH_TO_TEXT', 'TRANSLATION']);
 export type WorkerKindName = z.infer<typeof workerKind>;
 
-const languagePair = z.object({ source: z.string().min(1), target: z.string().min(1) });
+// Language tags end up in caption subjects (pc.v1.s.<session>.cap.<lang>): one token rule for both.
+const languagePair = z.object({ source: subjectTokenSchema, target: subjectTokenSchema });
 
 const announce = z.object({
   v: z.literal(1),
@@ -22,7 +22,7 @@ const announce = z.object({
   kind: workerKind,
   engine: z.string().min(1),
   /** SPEECH_TO_TEXT: BCP-47 tags recognized. */
-  languages: z.array(z.string().min(1)).default([]),
+  languages: z.array(subjectTokenSchema).default([]),
   /** TRANSLATION: directed pairs translated. */
   pairs: z.array(languagePair).default([]),
   /** host:port of the gRPC server. */

@@ -18,27 +18,28 @@ export type {
   TranslationRequest,
 } from './TranslationEngine.js';
 
+// The platform's error classes (core/src/errors.ts): what an engine throws becomes its gRPC status.
 export {
   CancelledError,
-  EngineTimeoutError,
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
+  PolyglotError,
   QuotaExceededError,
-  SidecarError,
-} from './errors.js';
+  TimeoutError,
+  UnavailableError,
+} from '../../../core/src/errors.js';
 export { fromServiceError, statusCodeOf, toServiceError } from './grpcStatus.js';
 export { abortable } from './abortable.js';
 export type { WorkerStatus } from './grpcStatus.js';
 
 export { AsyncQueue, QueueOverflowError } from './AsyncQueue.js';
 export type { AsyncQueueOptions, OverflowPolicy } from './AsyncQueue.js';
-export { SafeEmitter, onceEvent } from './events.js';
-export type { EventMap } from './events.js';
+export { SafeEmitter, onceEvent } from '../../../core/src/events.js';
+export type { EventMap } from '../../../core/src/events.js';
 
+export { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
 export {
-  ANNOUNCE_SUBJECT,
   DEFAULT_ANNOUNCE_INTERVAL_MS,
   decodeWorkerMessage,
   encodeWorkerMessage,
@@ -46,6 +47,16 @@ export {
   WorkerMessageError,
 } from './announcement.js';
 export type { WorkerAnnouncement, WorkerGoodbye, WorkerKindName, WorkerMessage, WorkerMessageInput } from './announcement.js';
+
+// The contract (proto/), for engines and their tests: language matching as workers apply it, and
+// a gRPC client of the worker's services.
+export { acceptsLanguage, acceptsPair, loadContract } from '../../../proto/src/index.js';
+export type {
+  RecognitionEvent__Output,
+  TranslateRequest,
+  TranslateResponse__Output,
+  TranslatorClient,
+} from '../../../proto/src/index.js';
 
 export { FakeSpeechEngine } from './testing/FakeSpeechEngine.js';
 export type { FakeSpeechEngineOptions } from './testing/FakeSpeechEngine.js';

@@ -16,7 +16,7 @@ import {
   type AudioRequest__Output,
   type TranslateRequest__Output,
 } from '../../../proto/src/index.js';
-import { InvalidArgumentError, NotFoundError } from './errors.js';
+import { InvalidArgumentError, NotFoundError } from '../../../core/src/errors.js';
 import type { SpeechStreamConfig } from './SpeechEngine.js';
 import type { Glossary, LanguagePair, TranslationPurpose, TranslationRequest } from './TranslationEngine.js';
 

@@ -3,7 +3,8 @@
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 
-import { ANNOUNCE_SUBJECT, DEFAULT_ANNOUNCE_INTERVAL_MS } from './announcement.js';
+import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS } from './announcement.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, type LanguageWorker, type WorkerOptions } from './LanguageWorker.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -27,7 +28,7 @@ export const workerEnvSchema = z.object({
   PC_REGISTRY_SUBJECT: z
     .string()
     .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a NATS subject without wildcards')
-    .default(ANNOUNCE_SUBJECT),
+    .default(WORKER_ANNOUNCE_SUBJECT),
   PC_ANNOUNCE_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(DEFAULT_ANNOUNCE_INTERVAL_MS),
   PC_MAX_STREAMS: z.coerce.number().int().min(0).optional(),
   PC_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_DRAIN_TIMEOUT_MS),

@@ -6,7 +6,7 @@ import t from 'tap';
 
 import type { HealthCheckResponse__Output, WorkerDescription__Output } from '../../../proto/src/index.js';
 import {
-  ANNOUNCE_SUBJECT,
+  WORKER_ANNOUNCE_SUBJECT,
   createSpeechWorker,
   decodeWorkerMessage,
   FakeSpeechEngine,
@@ -22,7 +22,7 @@ type Teardown = { teardown(fn: () => unknown): void };
 async function startWorker(t: Teardown, engine = new FakeSpeechEngine({ languages: ['en'], maxStreams: 2 }), extra: { announceIntervalMs?: number } = {}) {
   const nats = await natsConnection(t);
   const messages: WorkerMessage[] = [];
-  const sub = nats.subscribe(ANNOUNCE_SUBJECT, { callback: (_err, msg) => messages.push(decodeWorkerMessage(msg.data)) });
+  const sub = nats.subscribe(WORKER_ANNOUNCE_SUBJECT, { callback: (_err, msg) => messages.push(decodeWorkerMessage(msg.data)) });
   await nats.flush();
   const worker = await createSpeechWorker({ engine, nats, log, announceIntervalMs: extra.announceIntervalMs ?? 60_000, drainTimeoutMs: 2_000 });
   t.teardown(() => worker.shutdown());

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import t from 'tap';
 
 import type { TranslateRequest, TranslateResponse__Output, TranslatorClient } from '../../../proto/src/index.js';
-import { createTranslationWorker, EngineUnavailableError, FakeTranslationEngine, onceEvent, QuotaExceededError } from '../src/index.js';
+import { createTranslationWorker, FakeTranslationEngine, onceEvent, QuotaExceededError, UnavailableError } from '../src/index.js';
 import { client, contract, unary } from './calls.js';
 
 const log = pino({ level: 'silent' });
@@ -89,7 +89,7 @@ t.test('RESOURCE_EXHAUSTED beyond maxStreams; engine errors keep their status', 
   await t.rejects(translate(mt, REQUEST), { code: grpc.status.RESOURCE_EXHAUSTED });
   engine.release();
   t.equal((await first).results.length, 2);
-  engine.failNext(new EngineUnavailableError('apertium restarting'));
+  engine.failNext(new UnavailableError('apertium restarting'));
   await t.rejects(translate(mt, REQUEST), { code: grpc.status.UNAVAILABLE, details: 'apertium restarting' });
   engine.failNext(new QuotaExceededError('daily quota', 60_000));
   await t.rejects(translate(mt, REQUEST), { code: grpc.status.RESOURCE_EXHAUSTED, details: 'daily quota' });

@@ -1,18 +1,15 @@
 import { SpeechClient } from '@google-cloud/speech';
 import type { Logger } from 'pino';
-import { moduleLog } from '../../../core/src/log.js';
-import { acceptsLanguage } from '../../../proto/src/index.js';
 import {
-  EngineUnavailableError,
+  acceptsLanguage,
   NotFoundError,
   QuotaExceededError,
+  UnavailableError,
   type SpeechEngine,
   type SpeechStream,
   type SpeechStreamConfig,
 } from '../../sdk/src/index.js';
 import { DEFAULT_ROTATION, GoogleSpeechStream, SYSTEM_TIMERS, validateRotation, type RotationOptions, type SpeechTimers } from './GoogleSpeechStream.js';
-
-const log = moduleLog('GoogleSpeechEngine');
 
 /** SpeechClient's own options type (google-gax ClientOptions), without depending on google-gax directly. */
 export type GoogleSpeechClientOptions = NonNullable<ConstructorParameters<typeof SpeechClient>[0]>;
@@ -31,7 +28,8 @@ export interface GoogleSpeechEngineOptions {
   model?: string;
   rotation?: Partial<RotationOptions>;
   timers?: SpeechTimers;
-  log?: Logger;
+  /** The worker's logger (the `log` runWorker passes to main's start callback); the engine binds its name. */
+  log: Logger;
 }
 
 /**
@@ -51,7 +49,7 @@ export class GoogleSpeechEngine implements SpeechEngine {
   readonly #streams = new Set<GoogleSpeechStream>();
   #closed = false;
 
-  constructor({ languages, maxStreams = 50, clientOptions = {}, model, rotation = {}, timers = SYSTEM_TIMERS, log: parentLog = log }: GoogleSpeechEngineOptions) {
+  constructor({ languages, maxStreams = 50, clientOptions = {}, model, rotation = {}, timers = SYSTEM_TIMERS, log: parentLog }: GoogleSpeechEngineOptions) {
     if (languages.length === 0) throw new TypeError('languages must not be empty');
     if (!Number.isInteger(maxStreams) || maxStreams < 1) throw new TypeError(`maxStreams must be a positive integer (got ${maxStreams})`);
     this.languages = [...languages];
@@ -65,7 +63,7 @@ export class GoogleSpeechEngine implements SpeechEngine {
   }
 
   openStream(config: SpeechStreamConfig, signal: AbortSignal): SpeechStream {
-    if (this.#closed) throw new EngineUnavailableError('google speech engine closed');
+    if (this.#closed) throw new UnavailableError('google speech engine closed');
     if (!acceptsLanguage(this.languages, config.language)) throw new NotFoundError(`google speech does not serve ${config.language} here`);
     if (this.#streams.size >= this.maxStreams) throw new QuotaExceededError(`google speech already serves ${this.maxStreams} streams`);
     const stream = new GoogleSpeechStream({

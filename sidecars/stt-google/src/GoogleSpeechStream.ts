@@ -4,15 +4,15 @@ import type { Logger } from 'pino';
 import {
   fromServiceError,
   statusCodeOf,
+  type PolyglotError,
   type RecognitionResult,
-  type SidecarError,
   type SpeechStream,
   type SpeechStreamConfig,
   type WordTiming,
 } from '../../sdk/src/index.js';
-import { RecognizeCall, type CallResult } from './_RecognizeCall.js';
+import { GoogleRecognizeCall, type CallResult } from './_GoogleRecognizeCall.js';
 import { OverlapFilter } from './OverlapFilter.js';
-import { ReplayBuffer } from './ReplayBuffer.js';
+import { ProviderReplayBuffer } from './ProviderReplayBuffer.js';
 
 /** Timers the stream schedules; tests pass their own so nothing depends on wall time. */
 export interface SpeechTimers {
@@ -68,7 +68,7 @@ export interface GoogleSpeechStreamOptions {
 
 /** One provider call and the results it produced that are not delivered yet. */
 interface Lane {
-  call: RecognizeCall;
+  call: GoogleRecognizeCall;
   /** Results held while the previous call drains: they may repeat what it is about to finalize. */
   held: CallResult[];
   /** Created when the lane's results start flowing, once every earlier final is out. */
@@ -79,7 +79,7 @@ interface Lane {
  * A SpeechStream over Google StreamingRecognize (v1) that outlives Google's 5-minute call limit.
  *
  * Rotation without losing or duplicating audio:
- * 1. Every pushed chunk is kept in a ReplayBuffer until a final covers it (trimmed at each final's
+ * 1. Every pushed chunk is kept in a ProviderReplayBuffer until a final covers it (trimmed at each final's
  *    end), so the buffer always holds exactly the audio not yet finalized.
  * 2. Near the limit (at the first final after `rotateAtFinalAfterAudioMs`, at the latest at
  *    `rotateAfterAudioMs`), a new call opens and is first fed the whole buffer, then the live audio.
@@ -100,7 +100,7 @@ export class GoogleSpeechStream implements SpeechStream {
   readonly #timers: SpeechTimers;
   readonly #log: Logger;
   readonly #onClose: (() => void) | undefined;
-  readonly #replay: ReplayBuffer;
+  readonly #replay: ProviderReplayBuffer;
   #active: Lane | undefined;
   #draining: Lane | undefined;
   #cancelDrainTimer: (() => void) | undefined;
@@ -119,7 +119,7 @@ export class GoogleSpeechStream implements SpeechStream {
   #inputEnded = false;
   #closed = false;
   #finished = false;
-  #error: SidecarError | undefined;
+  #error: PolyglotError | undefined;
   #queue: RecognitionResult[] = [];
   #wake: (() => void) | undefined;
 
@@ -131,7 +131,7 @@ export class GoogleSpeechStream implements SpeechStream {
     this.#timers = timers;
     this.#log = log;
     this.#onClose = onClose;
-    this.#replay = new ReplayBuffer(rotation.maxReplayMs);
+    this.#replay = new ProviderReplayBuffer(rotation.maxReplayMs);
     if (signal.aborted) this.close();
     else signal.addEventListener('abort', () => this.close(), { once: true });
   }
@@ -191,7 +191,7 @@ export class GoogleSpeechStream implements SpeechStream {
   }
 
   #open(reason: string): void {
-    const call = new RecognizeCall({
+    const call = new GoogleRecognizeCall({
       client: this.#client,
       streamingConfig: this.#streamingConfig,
       baseMs: this.#replay.startMs,
@@ -231,7 +231,7 @@ export class GoogleSpeechStream implements SpeechStream {
     if (this.#active?.call.open) this.#rotate('idle', false);
   }
 
-  #onResult(call: RecognizeCall, result: CallResult): void {
+  #onResult(call: GoogleRecognizeCall, result: CallResult): void {
     if (this.#closed) return;
     const draining = this.#draining;
     if (call === draining?.call) {
@@ -287,7 +287,7 @@ export class GoogleSpeechStream implements SpeechStream {
     this.#wake?.();
   }
 
-  #onEnd(call: RecognizeCall): void {
+  #onEnd(call: GoogleRecognizeCall): void {
     if (this.#closed) return;
     this.#flushedToMs = Math.max(this.#flushedToMs, call.baseMs + call.audioMs);
     if (call === this.#draining?.call) return this.#drained(this.#draining);
@@ -299,7 +299,7 @@ export class GoogleSpeechStream implements SpeechStream {
     if (this.#draining === undefined) for (const r of lane.held.splice(0)) this.#deliverFrom(lane, r);
   }
 
-  #onError(call: RecognizeCall, err: unknown): void {
+  #onError(call: GoogleRecognizeCall, err: unknown): void {
     if (this.#closed) return;
     if (call === this.#draining?.call) {
       this.#log.warn({ call: call.id, err }, 'retired call failed while draining; its audio is replayed');
@@ -352,7 +352,7 @@ export class GoogleSpeechStream implements SpeechStream {
     this.#wake?.();
   }
 
-  #fail(err: SidecarError): void {
+  #fail(err: PolyglotError): void {
     if (this.#finished) return;
     this.#error = err;
     this.close();

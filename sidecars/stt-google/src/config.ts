@@ -65,7 +65,7 @@ function clientOptions(env: GoogleSpeechEnv): GoogleSpeechClientOptions {
   };
 }
 
-export function googleSpeechEngineOptions(env: GoogleSpeechEnv): GoogleSpeechEngineOptions {
+export function googleSpeechEngineOptions(env: GoogleSpeechEnv): Omit<GoogleSpeechEngineOptions, 'log'> {
   return {
     languages: env.PC_STT_GOOGLE_LANGUAGES,
     maxStreams: env.PC_STT_GOOGLE_MAX_STREAMS,

@@ -1,14 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import tap from 'tap';
 import { GoogleSpeechStandIn, type GoogleSpeechStandInOptions } from '../../../test/standins/GoogleSpeechStandIn.js';
 import { chunksOf, scriptAudio, type ScriptPart, type ScriptedWord } from '../../../test/standins/wordAudio.js';
 import {
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
   InvalidArgumentError,
   NotFoundError,
+  PolyglotError,
   QuotaExceededError,
-  SidecarError,
+  UnavailableError,
   type RecognitionResult,
   type SpeechStream,
   type SpeechStreamConfig,
@@ -17,6 +18,7 @@ import { GoogleSpeechEngine } from '../src/GoogleSpeechEngine.js';
 import type { RotationOptions, SpeechTimers } from '../src/GoogleSpeechStream.js';
 
 type Teardown = Pick<typeof tap, 'teardown'>;
+const log = pino({ level: 'silent' });
 
 /** Timers that fire only when the test says so: no test depends on wall time. */
 class ManualTimers implements SpeechTimers {
@@ -57,6 +59,7 @@ async function setup(t: Teardown, standInOptions: GoogleSpeechStandInOptions, ro
     clientOptions: { apiEndpoint: '127.0.0.1', port: standIn.port, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com', projectId: 'test-project' },
     rotation,
     timers,
+    log,
   });
   t.teardown(async () => {
     await engine.close();
@@ -221,7 +224,7 @@ tap.test('provider errors: UNAVAILABLE is retried on a new call, others fail the
 
   const cases: [grpc.status, new (...args: never[]) => Error, boolean][] = [
     [grpc.status.RESOURCE_EXHAUSTED, QuotaExceededError, true],
-    [grpc.status.PERMISSION_DENIED, InternalEngineError, false],
+    [grpc.status.PERMISSION_DENIED, InternalError, false],
     [grpc.status.INVALID_ARGUMENT, InvalidArgumentError, false],
   ];
   for (const [code, cls, retryable] of cases) {
@@ -230,8 +233,8 @@ tap.test('provider errors: UNAVAILABLE is retried on a new call, others fail the
     const failing = new Collector(stream);
     stream.pushAudio(scriptAudio([{ word: 1, ms: 200 }]).pcm);
     const err = await failing.done.then(() => undefined, (e: unknown) => e);
-    t.ok(err instanceof cls && SidecarError.is(err), `${grpc.status[code]} -> ${cls.name}`);
-    t.equal(SidecarError.is(err) && err.retryable, retryable, `${grpc.status[code]} retryable=${retryable}`);
+    t.ok(err instanceof cls && PolyglotError.is(err), `${grpc.status[code]} -> ${cls.name}`);
+    t.equal(PolyglotError.is(err) && err.retryable, retryable, `${grpc.status[code]} retryable=${retryable}`);
   }
 
   standIn.failNext(grpc.status.UNAVAILABLE, 10);
@@ -239,7 +242,7 @@ tap.test('provider errors: UNAVAILABLE is retried on a new call, others fail the
   const downCollector = new Collector(down);
   down.pushAudio(scriptAudio([{ word: 1, ms: 200 }]).pcm);
   const err = await downCollector.done.then(() => undefined, (e: unknown) => e);
-  t.ok(err instanceof EngineUnavailableError, 'gives up after maxReopens replacements');
+  t.ok(err instanceof UnavailableError, 'gives up after maxReopens replacements');
 });
 
 tap.test('the engine checks languages and its stream limit', async (t) => {
@@ -248,6 +251,7 @@ tap.test('the engine checks languages and its stream limit', async (t) => {
     languages: ['en', 'de-DE'],
     maxStreams: 1,
     clientOptions: { apiEndpoint: '127.0.0.1', port: standIn.port, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com', projectId: 'p' },
+    log,
   });
   t.teardown(async () => {
     await engine.close();

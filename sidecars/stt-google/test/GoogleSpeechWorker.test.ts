@@ -1,10 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import tap from 'tap';
-import { loadContract, type RecognitionEvent__Output } from '../../../proto/src/index.js';
 import { GoogleSpeechStandIn } from '../../../test/standins/GoogleSpeechStandIn.js';
 import { chunksOf, scriptAudio, type ScriptPart } from '../../../test/standins/wordAudio.js';
-import { createSpeechWorker } from '../../sdk/src/index.js';
+import { createSpeechWorker, loadContract, type RecognitionEvent__Output } from '../../sdk/src/index.js';
 import { GoogleSpeechEngine } from '../src/GoogleSpeechEngine.js';
 
 tap.test('through the gRPC speech worker: 24 s of speech across rotations, every word once', async (t) => {

@@ -1,18 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
+import { pino } from 'pino';
 import tap from 'tap';
-import { loadContract, type RecognitionEvent__Output } from '../../../proto/src/index.js';
 import { GoogleSpeechStandIn } from '../../../test/standins/GoogleSpeechStandIn.js';
 import { chunksOf, scriptAudio } from '../../../test/standins/wordAudio.js';
 import { startWorkerProcess } from '../../../test/standins/workerProcess.js';
 import { useInfra } from '../../../core/test/support/infra.js';
-import { parseWorkerEnv } from '../../sdk/src/index.js';
+import { loadContract, parseWorkerEnv, type RecognitionEvent__Output } from '../../sdk/src/index.js';
 import { googleSpeechEngineOptions, googleSpeechEnvSchema } from '../src/config.js';
 import { GoogleSpeechEngine } from '../src/GoogleSpeechEngine.js';
 
 tap.test('configuration: rotation settings are checked at start, not at the first stream', async (t) => {
   t.throws(() => parseWorkerEnv(googleSpeechEnvSchema, {}), /PC_GOOGLE_PROJECT_ID/);
   const env = parseWorkerEnv(googleSpeechEnvSchema, { PC_GOOGLE_PROJECT_ID: 'p', PC_STT_GOOGLE_ROTATE_AFTER_MS: '60000', PC_STT_GOOGLE_ROTATE_AT_FINAL_AFTER_MS: '90000' });
-  t.throws(() => new GoogleSpeechEngine(googleSpeechEngineOptions(env)), /rotateAtFinalAfterAudioMs/);
+  t.throws(() => new GoogleSpeechEngine({ ...googleSpeechEngineOptions(env), log: pino({ level: 'silent' }) }), /rotateAtFinalAfterAudioMs/);
   t.throws(() => parseWorkerEnv(googleSpeechEnvSchema, { PC_GOOGLE_PROJECT_ID: 'p', PC_STT_GOOGLE_ROTATE_AFTER_MS: '301000' }), /PC_STT_GOOGLE_ROTATE_AFTER_MS/, 'beyond Google\'s limit');
 });
 

@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 
 import {
   AsyncQueue,
-  EngineUnavailableError,
-  InternalEngineError,
+  InternalError,
+  UnavailableError,
   type RecognitionResult,
   type SpeechStream,
   type SpeechStreamConfig,
@@ -42,7 +42,7 @@ export class PocketSphinxStream implements SpeechStream {
   #droppedSamples = 0;
   readonly #onMessage = (message: FromDecoder): void => this.#handle(message);
   readonly #onDead = (err: Error): void => {
-    this.#results.fail(new EngineUnavailableError('the PocketSphinx decoder thread died; retry on a new stream', err));
+    this.#results.fail(new UnavailableError('the PocketSphinx decoder thread died; retry on a new stream', err));
     this.close();
   };
 
@@ -150,7 +150,7 @@ export class PocketSphinxStream implements SpeechStream {
         this.close();
         return;
       case 'error':
-        this.#results.fail(new InternalEngineError(`PocketSphinx: ${message.message}`));
+        this.#results.fail(new InternalError(`PocketSphinx: ${message.message}`));
         this.close();
         return;
       case 'ready':

@@ -3,12 +3,10 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import t from 'tap';
 
-import { loadContract, type TranslateResponse__Output } from '../../../../proto/src/index.js';
-import { onceEvent } from '../../../sdk/src/index.js';
+import { loadContract, onceEvent, type TranslateResponse__Output } from '../../../sdk/src/index.js';
 import { natsConnection, useNats } from '../../../sdk/test/useNats.js';
 import { WorkerProcess } from '../../../sdk/test/workerProcess.js';
-import { WorkerRegistry } from '../../../client/src/index.js';
-import { TranslationClient } from '../../../client/src/TranslationClient.js';
+import { TranslationClient, WorkerRegistry } from '../../../client/src/index.js';
 import { useInfra } from '../../../../core/test/support/infra.js';
 import { PigLatinEngine } from '../src/PigLatinEngine.js';
 

@@ -1,5 +1,5 @@
-import { EngineUnavailableError, type SidecarError } from '../errors.js';
-import { SafeEmitter } from '../events.js';
+import { UnavailableError, type PolyglotError } from '../../../../core/src/errors.js';
+import { SafeEmitter } from '../../../../core/src/events.js';
 import type { LanguagePair, TranslatedText, TranslationEngine, TranslationRequest } from '../TranslationEngine.js';
 
 export interface FakeTranslationEngineOptions {
@@ -22,7 +22,7 @@ export class FakeTranslationEngine implements TranslationEngine {
   readonly observer = new SafeEmitter<{ request: [TranslationRequest] }>();
   closed = false;
   #held: (() => void)[] | undefined;
-  #failNext: SidecarError | undefined;
+  #failNext: PolyglotError | undefined;
 
   constructor({ name = 'fake-mt', pairs = [{ source: 'en', target: 'fr' }, { source: 'en', target: 'de' }], maxStreams = 0 }: FakeTranslationEngineOptions = {}) {
     this.name = name;
@@ -48,7 +48,7 @@ export class FakeTranslationEngine implements TranslationEngine {
   }
 
   /** The next call fails with `err`. */
-  failNext(err: SidecarError = new EngineUnavailableError('fake engine down')): void {
+  failNext(err: PolyglotError = new UnavailableError('fake engine down')): void {
     this.#failNext = err;
   }
 

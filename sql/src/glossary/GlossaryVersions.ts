@@ -1,8 +1,16 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { Database } from '../../../sql/src/index.js';
-import type { Glossary } from '../../sdk/src/index.js';
-import { SYSTEM_CLOCK, type Clock } from './Clock.js';
+import type { Database } from '../Database.js';
+
+/** One organization's glossary for one language pair, at its current version. */
+export interface CurrentGlossary {
+  orgId: string;
+  source: string;
+  /** As the caller wrote it. */
+  target: string;
+  version: number;
+  entries: { sourceTerm: string; targetTerm: string }[];
+}
 
 export interface GlossaryVersionsOptions {
   db: Kysely<Database>;
@@ -13,28 +21,32 @@ export interface GlossaryVersionsOptions {
   ttlMs?: number;
   /** Bound on remembered (organization, source, target) keys; the oldest go first. */
   maxKeys?: number;
-  clock?: Clock;
+  /** Milliseconds, monotonic; injected by tests. */
+  clock?: { now(): number };
 }
 
+const MONOTONIC = { now: () => performance.now() };
+
 interface Remembered {
-  glossary: Glossary | undefined;
+  glossary: CurrentGlossary | undefined;
   expiresAt: number;
 }
 
 /**
  * The current glossary (version and entries) of an organization per language pair, from Postgres,
  * remembered for a few seconds so live captions do not query the database per final (C-1). The
- * version is what the translation cache keys on and what workers receive with the entries.
+ * version is what the translation cache keys on and what workers receive with the entries: the
+ * result is what sidecars/client's TranslationClient takes as a request's `glossaries`.
  * Languages match case-insensitively and exactly ('en' -> 'de' does not serve 'de-AT').
  */
 export class GlossaryVersions {
   readonly #db: Kysely<Database>;
   readonly #ttlMs: number;
   readonly #maxKeys: number;
-  readonly #clock: Clock;
+  readonly #clock: { now(): number };
   readonly #remembered = new Map<string, Remembered>();
 
-  constructor({ db, ttlMs = 5_000, maxKeys = 10_000, clock = SYSTEM_CLOCK }: GlossaryVersionsOptions) {
+  constructor({ db, ttlMs = 5_000, maxKeys = 10_000, clock = MONOTONIC }: GlossaryVersionsOptions) {
     if (!(ttlMs >= 0)) throw new TypeError(`ttlMs must be >= 0 (got ${ttlMs})`);
     this.#db = db;
     this.#ttlMs = ttlMs;
@@ -43,9 +55,9 @@ export class GlossaryVersions {
   }
 
   /** The current glossary of each target that has one; one query for all targets not remembered. */
-  async forTargets(orgId: string, source: string, targets: readonly string[]): Promise<Glossary[]> {
+  async forTargets(orgId: string, source: string, targets: readonly string[]): Promise<CurrentGlossary[]> {
     const now = this.#clock.now();
-    const found: Glossary[] = [];
+    const found: CurrentGlossary[] = [];
     const missing: string[] = [];
     for (const target of targets) {
       const hit = this.#remembered.get(keyOf(orgId, source, target));
@@ -71,7 +83,7 @@ export class GlossaryVersions {
       .orderBy('e.source_term')
       .execute();
 
-    const byTarget = new Map<string, Glossary>();
+    const byTarget = new Map<string, CurrentGlossary>();
     for (const row of rows) {
       const target = row.target_language.toLowerCase();
       let glossary = byTarget.get(target);

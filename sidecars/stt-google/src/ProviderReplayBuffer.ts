@@ -13,7 +13,7 @@ interface Chunk {
  * stream offset. Bounded by `maxMs`: past it the oldest chunks go (a stream that produced no final
  * for that long is silence or noise, and a rotation flushes the old stream anyway).
  */
-export class ReplayBuffer {
+export class ProviderReplayBuffer {
   readonly #maxBytes: number;
   #chunks: Chunk[] = [];
   #bytes = 0;

@@ -2,7 +2,7 @@
  * The audio of a speech stream that no final covers yet, addressed by absolute byte offsets from
  * the stream's first byte, bounded: beyond `maxBytes` the oldest audio goes (and is counted).
  */
-export class ReplayBuffer {
+export class WorkerReplayBuffer {
   readonly #maxBytes: number;
   readonly #chunks: Buffer[] = [];
   /** Absolute offset of the first byte held. */
@@ -11,7 +11,7 @@ export class ReplayBuffer {
   #droppedBytes = 0;
 
   constructor(maxBytes: number) {
-    if (!Number.isInteger(maxBytes) || maxBytes < 2) throw new TypeError(`ReplayBuffer: maxBytes must be an integer >= 2 (got ${maxBytes})`);
+    if (!Number.isInteger(maxBytes) || maxBytes < 2) throw new TypeError(`WorkerReplayBuffer: maxBytes must be an integer >= 2 (got ${maxBytes})`);
     this.#maxBytes = maxBytes;
   }
 

@@ -1,6 +1,6 @@
 import { protos, type SpeechClient } from '@google-cloud/speech';
 import type { WordTiming } from '../../sdk/src/index.js';
-import { BYTES_PER_MS } from './ReplayBuffer.js';
+import { BYTES_PER_MS } from './ProviderReplayBuffer.js';
 
 const v1 = protos.google.cloud.speech.v1;
 type StreamingRecognitionConfig = protos.google.cloud.speech.v1.IStreamingRecognitionConfig;
@@ -16,20 +16,20 @@ export interface CallResult {
   words: WordTiming[];
 }
 
-export interface RecognizeCallHandlers {
-  result(call: RecognizeCall, result: CallResult): void;
+export interface GoogleRecognizeCallHandlers {
+  result(call: GoogleRecognizeCall, result: CallResult): void;
   /** The provider ended the call with OK (after our half-close, or on its own). */
-  end(call: RecognizeCall): void;
-  error(call: RecognizeCall, err: unknown): void;
+  end(call: GoogleRecognizeCall): void;
+  error(call: GoogleRecognizeCall, err: unknown): void;
 }
 
-export interface RecognizeCallOptions {
+export interface GoogleRecognizeCallOptions {
   client: SpeechClient;
   streamingConfig: StreamingRecognitionConfig;
   /** Engine-stream offset of this call's first audio byte. */
   baseMs: number;
   id: number;
-  handlers: RecognizeCallHandlers;
+  handlers: GoogleRecognizeCallHandlers;
 }
 
 function durationMs(d: protos.google.protobuf.IDuration | null | undefined): number {
@@ -43,17 +43,17 @@ function durationMs(d: protos.google.protobuf.IDuration | null | undefined): num
  * responses into results on the engine stream's timeline (call offsets + baseMs). Reports each
  * result, and exactly one of end / error, unless cancel() came first.
  */
-export class RecognizeCall {
+export class GoogleRecognizeCall {
   readonly id: number;
   readonly baseMs: number;
   readonly #call: RawCall;
-  readonly #handlers: RecognizeCallHandlers;
+  readonly #handlers: GoogleRecognizeCallHandlers;
   #audioBytes = 0;
   /** Call offset where the next utterance starts: Google interims carry no start time. */
   #utteranceStartMs = 0;
   #state: 'open' | 'half-closed' | 'done' = 'open';
 
-  constructor({ client, streamingConfig, baseMs, id, handlers }: RecognizeCallOptions) {
+  constructor({ client, streamingConfig, baseMs, id, handlers }: GoogleRecognizeCallOptions) {
     this.id = id;
     this.baseMs = baseMs;
     this.#handlers = handlers;

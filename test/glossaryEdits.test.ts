@@ -1,12 +1,13 @@
+// Glossary edits in Postgres (sql's GlossaryVersions) reaching translations (sidecars/client's
+// TranslationClient, with the real DeepL engine behind a worker): the two packages as the SFU's
+// caption service wires them.
 import type { Kysely } from 'kysely';
 import tap from 'tap';
-import { createDb, migrateToLatest, type Database } from '../../../sql/src/index.js';
-import { createTestDatabase } from '../../../core/test/support/infra.js';
-import { GlossaryVersions } from '../src/GlossaryVersions.js';
-import { TranslationCache } from '../src/TranslationCache.js';
-import { TranslationClient } from '../src/TranslationClient.js';
-import { newRegistry, quiet, redisFor, startEngines, StaticDirectory, type Test } from './_harness.js';
-import { ManualClock } from './ManualClock.js';
+import { createDb, GlossaryVersions, migrateToLatest, type Database } from '../sql/src/index.js';
+import { createTestDatabase } from '../core/test/support/infra.js';
+import { TranslationCache, TranslationClient } from '../sidecars/client/src/index.js';
+import { newRegistry, quiet, redisFor, startEngines, StaticDirectory, type Test } from '../sidecars/client/test/_harness.js';
+import { ManualClock } from '../sidecars/client/test/ManualClock.js';
 
 async function migratedDb(t: Test): Promise<Kysely<Database>> {
   const db = createDb({ url: await createTestDatabase(t), poolMax: 2, applicationName: 'client-test' });
@@ -28,24 +29,6 @@ async function seedGlossary(db: Kysely<Database>) {
     .execute();
   return { orgId: org.id, glossaryId: glossary.id };
 }
-
-tap.test('the current version and entries per target, remembered for ttlMs', async (t) => {
-  const db = await migratedDb(t);
-  const { orgId, glossaryId } = await seedGlossary(db);
-  const clock = new ManualClock();
-  const versions = new GlossaryVersions({ db, ttlMs: 5_000, clock });
-
-  const [de, ...rest] = await versions.forTargets(orgId, 'en', ['DE', 'fr']);
-  t.same(rest, [], 'no glossary for fr');
-  t.same(de, { orgId, source: 'en', target: 'DE', version: 2, entries: [{ sourceTerm: 'keynote', targetTerm: 'Hauptvortrag' }] }, 'target as the caller wrote it');
-
-  await db.updateTable('glossary_entries').set({ target_term: 'Grundsatzrede' }).where('glossary_id', '=', glossaryId).execute();
-  t.equal((await versions.forTargets(orgId, 'en', ['de']))[0]?.version, 2, 'within ttlMs: remembered');
-  clock.advance(5_000);
-  const fresh = (await versions.forTargets(orgId, 'en', ['de']))[0];
-  t.equal(fresh?.version, 3, 'after ttlMs: the bumped version');
-  t.same(fresh?.entries, [{ sourceTerm: 'keynote', targetTerm: 'Grundsatzrede' }]);
-});
 
 tap.test('a glossary edit in Postgres changes the next translation; the old cache entry is never served', async (t) => {
   const db = await migratedDb(t);
