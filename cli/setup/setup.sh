@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make setup: installs whatever is missing, and nothing that is already there.
 #   1. Debian packages (cli/setup/packages.txt; npm too when the machine has none)
-#   2. Node.js as pinned in cli/setup/node.env, when the machine's node is another major (cli/setup/node.sh)
+#   2. Node.js and npm as pinned in cli/setup/node.env, when the machine's node is another major (cli/setup/node.sh)
 #   3. npm ci when package-lock.json changed   4. the mediasoup worker, built once per version into a cache
 #   5. the TypeScript build (incremental) and the web bundles; steps 3-5 run on the pinned Node.js
 # Safe to run again and again; with everything present it takes seconds.
@@ -17,7 +17,7 @@ missing=()
 for p in "${wanted[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# Debian's npm (and the Node.js it pulls in) only fetches the pinned Node.js; a machine with an npm of
+# Debian's npm (and the Node.js it pulls in) only fetches the pinned Node.js and npm; a machine with an npm of
 # its own keeps it, since Debian's package would conflict with it.
 command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
