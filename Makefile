@@ -3,6 +3,11 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 POLYGLOT := node dist/cli/src/polyglot.js
+# Every recipe runs on the Node.js that make setup provisions (cli/setup/node.sh) when the machine's is
+# another major; where the machine's node is already that major, the cache directory does not exist.
+include cli/setup/node.env
+PC_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/polyglot-connect
+export PATH := $(PC_CACHE_DIR)/node-$(NODE_VERSION)/bin:$(PATH)
 TAP_ARGS ?=
 
 .PHONY: setup demo test bench typecheck clean

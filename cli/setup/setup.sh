@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # make setup: installs whatever is missing, and nothing that is already there.
-#   1. Debian packages (cli/setup/packages.txt)   2. npm ci when package-lock.json changed
-#   3. the mediasoup worker, built once per version into a cache outside the repo
-#   4. the TypeScript build (incremental) and the web bundles
+#   1. Debian packages (cli/setup/packages.txt; npm too when the machine has none)
+#   2. Node.js and npm as pinned in cli/setup/node.env, when the machine's node is another major (cli/setup/node.sh)
+#   3. npm ci when package-lock.json changed   4. the mediasoup worker, built once per version into a cache
+#   5. the TypeScript build (incremental) and the web bundles; steps 3-5 run on the pinned Node.js
 # Safe to run again and again; with everything present it takes seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 step() { printf '==> %s\n' "$*" >&2; }
 fail() { printf 'make setup: %s\n' "$*" >&2; exit 1; }
 
-command -v node >/dev/null || fail "Node.js 20 is required (node not found on PATH)"
-[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || fail "Node.js 20 or newer is required (found $(node --version))"
 command -v dpkg-query >/dev/null || fail "this setup targets Debian 12 (dpkg-query not found)"
 
 mapfile -t wanted < <(grep -Ev '^\s*(#|$)' cli/setup/packages.txt)
@@ -18,6 +17,9 @@ missing=()
 for p in "${wanted[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Debian's npm (and the Node.js it pulls in) only fetches the pinned Node.js and npm; a machine with an npm of
+# its own keeps it, since Debian's package would conflict with it.
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" -eq 0 ] || fail "missing Debian packages: ${missing[*]}
   run 'make setup' as root, or: sudo apt-get install -y ${missing[*]}"
@@ -26,6 +28,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq || fail "apt-get update failed (is the Debian mirror reachable?)"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install failed for: ${missing[*]}"
 fi
+
+node_bin="$(bash cli/setup/node.sh)" || fail "provisioning Node.js failed (see the output above)"
+export PATH="$node_bin:$PATH"
 
 lock_sum="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat node_modules/.pc-lock-sha256 2>/dev/null)" != "$lock_sum" ]; then
@@ -61,4 +66,4 @@ if [ ! -s "$sample" ]; then
 	sox -q "$parts"/[0-9][0-9][0-9].wav "$sample.part.wav" && mv "$sample.part.wav" "$sample" || fail "sox could not join the demo sample"
 	rm -rf "$parts"
 fi
-step "setup complete (mediasoup worker: $worker_bin)"
+step "setup complete (Node.js $(node --version) in $node_bin, mediasoup worker: $worker_bin)"
