@@ -1,32 +1,25 @@
 import { performance } from 'node:perf_hooks';
 import type { KV, Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
-import { moduleLog } from '../../core/src/log.js';
-import { InvalidStateError, NotFoundError, SfuError, UnavailableError } from './errors.js';
+import { InternalError, InvalidStateError, NotFoundError, PolyglotError, UnavailableError, type ErrorCode } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
-import type { MediaWorkerPool } from './MediaWorkerPool.js';
+import { moduleLog } from '../../core/src/log.js';
 import {
-  ANNOUNCE_SUBJECT,
-  PLACE_QUEUE,
-  PLACE_SUBJECT,
-  PLACEMENT_BUCKET,
-  RPC_QUEUE,
   decodeNodeMessage,
   decodePlaceRequest,
   decodeRpcRequest,
   encode,
   errorToWire,
   placeResultSchema,
-  rpcSubject,
-  sessionEventsSubject,
-  type ErrorCode,
   type NodeLoad,
   type NodeMessage,
   type PlaceResult,
   type Reply,
   type RpcRequest,
   type SessionEvent,
-} from './rpc/protocol.js';
+} from '../../core/src/sfu/rpcProtocol.js';
+import { SFU_ANNOUNCE_SUBJECT, SFU_PLACE_SUBJECT, sfuRpcSubject, sfuSessionEventsSubject } from '../../core/src/subjects.js';
+import type { MediaWorkerPool } from './MediaWorkerPool.js';
 import { SessionMedia, type MediaListenOptions, type SessionCloseReason } from './SessionMedia.js';
 
 const moduleLogger = moduleLog('SfuNode');
@@ -47,6 +40,10 @@ export const DEFAULT_ANNOUNCE_INTERVAL_MS = 2_000;
 const DEFAULT_PLACEMENT_TTL_MS = 24 * 3_600_000;
 /** A node not heard from for this many announce intervals is taken for gone. */
 const MISSED_ANNOUNCEMENTS = 3;
+const PLACE_QUEUE = 'sfu-place';
+const RPC_QUEUE = 'sfu-rpc';
+/** JetStream KV bucket holding session -> node claims (written only by SFU nodes). */
+const PLACEMENT_BUCKET = 'pc_sfu_placement';
 
 export type SfuNodeObserverEvents = {
   rpc: [{ method: RpcRequest['method'] | 'place' | 'invalid'; code: 'ok' | ErrorCode; ms: number }];
@@ -67,7 +64,7 @@ const EMPTY_LOAD: NodeLoad = { workers: 0, sessions: 0, routers: 0, consumers: 0
 const FORGET_AFTER_INTERVALS = 30;
 
 /**
- * One SFU node on NATS: serves the RPC contract of rpc/protocol.ts on pc.v1.sfu.<node>.rpc, takes
+ * One SFU node on NATS: serves the RPC contract of core/src/sfu/rpcProtocol.ts on pc.v1.sfu.<node>.rpc, takes
  * part in placement, announces its load, and publishes each session's media events. Sessions are
  * created on demand by the first RPC that needs a router and forgotten when their media closes.
  */
@@ -103,15 +100,15 @@ export class SfuNode {
     const sfu = new SfuNode(full);
     const { nc } = full;
     sfu.#subs.push(
-      nc.subscribe(rpcSubject(full.node), { queue: RPC_QUEUE, callback: (_err, msg) => sfu.#track(sfu.#onRpc(msg)) }),
-      nc.subscribe(PLACE_SUBJECT, { queue: PLACE_QUEUE, callback: (_err, msg) => sfu.#track(sfu.#onPlace(msg)) }),
-      nc.subscribe(ANNOUNCE_SUBJECT, { callback: (_err, msg) => sfu.#onNodeMessage(msg) }),
+      nc.subscribe(sfuRpcSubject(full.node), { queue: RPC_QUEUE, callback: (_err, msg) => sfu.#track(sfu.#onRpc(msg)) }),
+      nc.subscribe(SFU_PLACE_SUBJECT, { queue: PLACE_QUEUE, callback: (_err, msg) => sfu.#track(sfu.#onPlace(msg)) }),
+      nc.subscribe(SFU_ANNOUNCE_SUBJECT, { callback: (_err, msg) => sfu.#onNodeMessage(msg) }),
     );
     sfu.#announce();
     sfu.#announceTimer = setInterval(() => sfu.#announce(), full.announceIntervalMs);
     // The subscriptions exist on the server once this returns: a request right after start() is served.
     await nc.flush();
-    sfu.#log.info({ rpcSubject: rpcSubject(full.node) }, 'SFU node serving');
+    sfu.#log.info({ rpcSubject: sfuRpcSubject(full.node) }, 'SFU node serving');
     return sfu;
   }
 
@@ -205,7 +202,7 @@ export class SfuNode {
   }
 
   #logFailure(method: string, err: unknown): void {
-    if (SfuError.is(err) && err.code !== 'internal') this.#log.debug({ method, err }, 'RPC refused');
+    if (PolyglotError.is(err) && !(err instanceof InternalError)) this.#log.debug({ method, err }, 'RPC refused');
     else this.#log.error({ method, err }, 'RPC failed');
   }
 
@@ -302,7 +299,7 @@ export class SfuNode {
 
   #publishSession(event: SessionEvent): void {
     try {
-      this.#nc.publish(sessionEventsSubject(event.session), encode(event));
+      this.#nc.publish(sfuSessionEventsSubject(event.session), encode(event));
     } catch (err) {
       this.#log.warn({ err, sessionId: event.session, type: event.type }, 'could not publish a session event');
     }
@@ -310,7 +307,7 @@ export class SfuNode {
 
   #publishNode(message: NodeMessage): void {
     try {
-      this.#nc.publish(ANNOUNCE_SUBJECT, encode(message));
+      this.#nc.publish(SFU_ANNOUNCE_SUBJECT, encode(message));
     } catch (err) {
       this.#log.warn({ err, type: message.type }, 'could not publish a node message');
     }
