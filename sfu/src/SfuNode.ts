@@ -24,7 +24,7 @@ export interface SfuNodeOptions {
   placementTtlMs?: number;
 }
 
-export const DEFAULT_ANNOUNCE_INTERVAL_MS = 2_000;
+const DEFAULT_SFU_ANNOUNCE_INTERVAL_MS = 2_000;
 const DEFAULT_PLACEMENT_TTL_MS = 24 * 3_600_000;
 /** Queue group of pc.v1.sfu.<node>.rpc. */
 const RPC_QUEUE = 'sfu-rpc';
@@ -73,7 +73,7 @@ export class SfuNode {
   }
 
   static async start(opts: SfuNodeOptions): Promise<SfuNode> {
-    const sfu = new SfuNode({ announceIntervalMs: DEFAULT_ANNOUNCE_INTERVAL_MS, placementTtlMs: DEFAULT_PLACEMENT_TTL_MS, ...opts });
+    const sfu = new SfuNode({ announceIntervalMs: DEFAULT_SFU_ANNOUNCE_INTERVAL_MS, placementTtlMs: DEFAULT_PLACEMENT_TTL_MS, ...opts });
     // The subscriptions exist on the server once this returns: a request right after start() is served.
     await opts.nc.flush();
     sfu.#log.info({ rpcSubject: sfuRpcSubject(sfu.node) }, 'SFU node serving');
