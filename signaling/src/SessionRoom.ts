@@ -246,7 +246,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     try {
       return await this.#sfu.request(node, method, params);
     } catch (err) {
-      if (PolyglotError.is(err) && (err.code === 'unavailable' || err.code === 'timeout') && this.#placement === placement) this.#placement = undefined;
+      if (PolyglotError.is(err) && err.retryable && this.#placement === placement) this.#placement = undefined;
       throw err;
     }
   }
