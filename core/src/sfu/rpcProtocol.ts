@@ -30,9 +30,9 @@ import { subjectTokenSchema } from '../subjects.js';
 // Building blocks (mirror mediasoup's and mediasoup-client's types, so decoded values pass to them
 // without casts)
 
-export const sessionIdSchema = subjectTokenSchema;
-export const peerIdSchema = subjectTokenSchema;
-export const nodeIdSchema = subjectTokenSchema;
+const sessionIdSchema = subjectTokenSchema;
+const peerIdSchema = subjectTokenSchema;
+const nodeIdSchema = subjectTokenSchema;
 const msId = z.string().uuid();
 
 const mediaKind = z.enum(['audio', 'video']);
@@ -236,7 +236,6 @@ export const rpcResultSchemas = {
 } as const;
 
 export type RpcMethod = keyof typeof rpcParamsSchemas;
-export const RPC_METHODS: readonly RpcMethod[] = Object.keys(rpcParamsSchemas).filter(isMethod);
 export type RpcParams<M extends RpcMethod> = z.infer<(typeof rpcParamsSchemas)[M]>;
 export type RpcResult<M extends RpcMethod> = z.infer<(typeof rpcResultSchemas)[M]>;
 /** A decoded request: a union discriminated on `method`, so a switch narrows `params`. */
@@ -412,6 +411,6 @@ export function errorToWire(err: unknown): ErrorBody {
   return { code: 'internal', message: 'internal error' };
 }
 
-export function errorFromWire(body: ErrorBody): PolyglotError {
+function errorFromWire(body: ErrorBody): PolyglotError {
   return errorForCode(body.code, body.message);
 }
