@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
-import { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Config } from '../../core/src/config.js';
 import { moduleLog } from '../../core/src/log.js';
 import { UsageError } from './UsageError.js';

@@ -7,17 +7,20 @@
  */
 const POLYGLOT_ERROR = Symbol.for('polyglot.Error');
 
-export type ErrorCode =
-  | 'invalid_argument'
-  | 'not_found'
-  | 'invalid_state'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'quota_exceeded'
-  | 'unavailable'
-  | 'timeout'
-  | 'cancelled'
-  | 'internal';
+/** Every `code`, for decoders of payloads that carry one (an SFU RPC error reply). */
+export const POLYGLOT_ERROR_CODES = [
+  'invalid_argument',
+  'not_found',
+  'invalid_state',
+  'unauthenticated',
+  'forbidden',
+  'quota_exceeded',
+  'unavailable',
+  'timeout',
+  'cancelled',
+  'internal',
+] as const;
+export type ErrorCode = (typeof POLYGLOT_ERROR_CODES)[number];
 
 export class PolyglotError extends Error {
   readonly code: ErrorCode;
@@ -104,5 +107,31 @@ export class CancelledError extends PolyglotError {
 export class InternalError extends PolyglotError {
   constructor(message: string, cause?: unknown) {
     super(message, { code: 'internal', retryable: false, cause });
+  }
+}
+
+/** The class of `code`, for an error that crossed the wire as a code and a message. */
+export function errorForCode(code: ErrorCode, message: string): PolyglotError {
+  switch (code) {
+    case 'invalid_argument':
+      return new InvalidArgumentError(message);
+    case 'not_found':
+      return new NotFoundError(message);
+    case 'invalid_state':
+      return new InvalidStateError(message);
+    case 'unauthenticated':
+      return new UnauthenticatedError(message);
+    case 'forbidden':
+      return new ForbiddenError(message);
+    case 'quota_exceeded':
+      return new QuotaExceededError(message);
+    case 'unavailable':
+      return new UnavailableError(message);
+    case 'timeout':
+      return new TimeoutError(message);
+    case 'cancelled':
+      return new CancelledError(message);
+    case 'internal':
+      return new InternalError(message);
   }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { moduleLog } from '../../core/src/log.js';
-import { InvalidStateError, UnavailableError } from './errors.js';
+import { InvalidStateError, UnavailableError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 
 const moduleLogger = moduleLog('MediaWorkerPool');

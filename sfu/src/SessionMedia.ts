@@ -2,10 +2,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { Logger } from 'pino';
 import { moduleLog } from '../../core/src/log.js';
-import { InternalError, InvalidArgumentError, InvalidStateError, NotFoundError, SfuError } from './errors.js';
+import { InternalError, InvalidArgumentError, InvalidStateError, NotFoundError, PolyglotError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { MediaWorkerPool } from './MediaWorkerPool.js';
-import type { DtlsParameters, IceCandidate, IceParameters, ProducerInfo, RtpCapabilities, RtpParameters } from './rpc/protocol.js';
+import type { DtlsParameters, IceCandidate, IceParameters, ProducerInfo, RtpCapabilities, RtpParameters } from '../../core/src/sfu/rpcProtocol.js';
 
 const moduleLogger = moduleLog('SessionMedia');
 
@@ -488,8 +488,8 @@ function loopbackFor(ip: string): string {
 }
 
 /** mediasoup rejects bad input with TypeError or UnsupportedError, and closed objects with InvalidStateError. */
-function mediasoupError(what: string, err: unknown): SfuError {
-  if (SfuError.is(err)) return err;
+function mediasoupError(what: string, err: unknown): PolyglotError {
+  if (PolyglotError.is(err)) return err;
   if (err instanceof Error) {
     if (err.name === 'TypeError' || err.name === 'UnsupportedError') return new InvalidArgumentError(`${what}: ${err.message}`, err);
     if (err.name === 'InvalidStateError') return new InvalidStateError(`${what}: ${err.message}`, err);

@@ -1,33 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { KV, Msg, NatsConnection, Subscription } from 'nats';
+import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
-import { moduleLog } from '../../core/src/log.js';
-import { InvalidStateError, NotFoundError, SfuError, UnavailableError } from './errors.js';
+import { InternalError, InvalidStateError, NotFoundError, PolyglotError, UnavailableError, type ErrorCode } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
+import { moduleLog } from '../../core/src/log.js';
+import { decodeRpcRequest, encode, errorToWire, type NodeLoad, type Reply, type RpcRequest, type SessionEvent } from '../../core/src/sfu/rpcProtocol.js';
+import { sfuRpcSubject, sfuSessionEventsSubject } from '../../core/src/subjects.js';
 import type { MediaWorkerPool } from './MediaWorkerPool.js';
-import {
-  ANNOUNCE_SUBJECT,
-  PLACE_QUEUE,
-  PLACE_SUBJECT,
-  PLACEMENT_BUCKET,
-  RPC_QUEUE,
-  decodeNodeMessage,
-  decodePlaceRequest,
-  decodeRpcRequest,
-  encode,
-  errorToWire,
-  placeResultSchema,
-  rpcSubject,
-  sessionEventsSubject,
-  type ErrorCode,
-  type NodeLoad,
-  type NodeMessage,
-  type PlaceResult,
-  type Reply,
-  type RpcRequest,
-  type SessionEvent,
-} from './rpc/protocol.js';
 import { SessionMedia, type MediaListenOptions, type SessionCloseReason } from './SessionMedia.js';
+import { SfuPlacement } from './SfuPlacement.js';
 
 const moduleLogger = moduleLog('SfuNode');
 
@@ -43,10 +24,10 @@ export interface SfuNodeOptions {
   placementTtlMs?: number;
 }
 
-export const DEFAULT_ANNOUNCE_INTERVAL_MS = 2_000;
+const DEFAULT_SFU_ANNOUNCE_INTERVAL_MS = 2_000;
 const DEFAULT_PLACEMENT_TTL_MS = 24 * 3_600_000;
-/** A node not heard from for this many announce intervals is taken for gone. */
-const MISSED_ANNOUNCEMENTS = 3;
+/** Queue group of pc.v1.sfu.<node>.rpc. */
+const RPC_QUEUE = 'sfu-rpc';
 
 export type SfuNodeObserverEvents = {
   rpc: [{ method: RpcRequest['method'] | 'place' | 'invalid'; code: 'ok' | ErrorCode; ms: number }];
@@ -54,22 +35,11 @@ export type SfuNodeObserverEvents = {
   close: [];
 };
 
-interface KnownNode {
-  load: NodeLoad;
-  seenAt: number;
-  intervalMs: number;
-  /** Said goaway. */
-  gone: boolean;
-}
-
-const EMPTY_LOAD: NodeLoad = { workers: 0, sessions: 0, routers: 0, consumers: 0 };
-/** Nodes silent for this many intervals are forgotten altogether. */
-const FORGET_AFTER_INTERVALS = 30;
-
 /**
- * One SFU node on NATS: serves the RPC contract of rpc/protocol.ts on pc.v1.sfu.<node>.rpc, takes
- * part in placement, announces its load, and publishes each session's media events. Sessions are
- * created on demand by the first RPC that needs a router and forgotten when their media closes.
+ * One SFU node on NATS: serves the RPC contract of core/src/sfu/rpcProtocol.ts on
+ * pc.v1.sfu.<node>.rpc, takes part in placement (SfuPlacement), and publishes each session's media
+ * events. Sessions are created on demand by the first RPC that needs a router and forgotten when
+ * their media closes.
  */
 export class SfuNode {
   readonly observer = new SafeEmitter<SfuNodeObserverEvents>();
@@ -80,10 +50,8 @@ export class SfuNode {
   readonly #sessions = new Map<string, SessionMedia>();
   readonly #creating = new Map<string, Promise<SessionMedia>>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #known = new Map<string, KnownNode>();
-  readonly #subs: Subscription[] = [];
-  #announceTimer: NodeJS.Timeout | undefined;
-  #kv: Promise<KV | undefined> | undefined;
+  readonly #rpcSub: Subscription;
+  readonly #placement: SfuPlacement;
   #draining = false;
   #closed = false;
 
@@ -92,26 +60,23 @@ export class SfuNode {
     this.node = opts.node;
     this.#nc = opts.nc;
     this.#log = moduleLogger.child({ node: opts.node });
+    this.#rpcSub = opts.nc.subscribe(sfuRpcSubject(opts.node), { queue: RPC_QUEUE, callback: (_err, msg) => this.#track(this.#onRpc(msg)) });
+    this.#placement = new SfuPlacement({
+      nc: opts.nc,
+      node: opts.node,
+      load: () => this.load,
+      serves: (session) => this.#sessions.has(session),
+      announceIntervalMs: opts.announceIntervalMs,
+      placementTtlMs: opts.placementTtlMs,
+    });
+    this.#placement.observer.on('place', ({ code, ms }) => this.observer.safeEmit('rpc', { method: 'place', code, ms }));
   }
 
   static async start(opts: SfuNodeOptions): Promise<SfuNode> {
-    const full: Required<SfuNodeOptions> = {
-      announceIntervalMs: DEFAULT_ANNOUNCE_INTERVAL_MS,
-      placementTtlMs: DEFAULT_PLACEMENT_TTL_MS,
-      ...opts,
-    };
-    const sfu = new SfuNode(full);
-    const { nc } = full;
-    sfu.#subs.push(
-      nc.subscribe(rpcSubject(full.node), { queue: RPC_QUEUE, callback: (_err, msg) => sfu.#track(sfu.#onRpc(msg)) }),
-      nc.subscribe(PLACE_SUBJECT, { queue: PLACE_QUEUE, callback: (_err, msg) => sfu.#track(sfu.#onPlace(msg)) }),
-      nc.subscribe(ANNOUNCE_SUBJECT, { callback: (_err, msg) => sfu.#onNodeMessage(msg) }),
-    );
-    sfu.#announce();
-    sfu.#announceTimer = setInterval(() => sfu.#announce(), full.announceIntervalMs);
+    const sfu = new SfuNode({ announceIntervalMs: DEFAULT_SFU_ANNOUNCE_INTERVAL_MS, placementTtlMs: DEFAULT_PLACEMENT_TTL_MS, ...opts });
     // The subscriptions exist on the server once this returns: a request right after start() is served.
-    await nc.flush();
-    sfu.#log.info({ rpcSubject: rpcSubject(full.node) }, 'SFU node serving');
+    await opts.nc.flush();
+    sfu.#log.info({ rpcSubject: sfuRpcSubject(sfu.node) }, 'SFU node serving');
     return sfu;
   }
 
@@ -138,10 +103,9 @@ export class SfuNode {
     if (this.#draining || this.#closed) return;
     this.#draining = true;
     this.#log.info({ sessions: this.#sessions.size }, 'draining');
-    clearInterval(this.#announceTimer);
-    await Promise.allSettled(this.#subs.map((sub) => sub.drain()));
+    await Promise.allSettled([this.#rpcSub.drain(), this.#placement.drain()]);
     await Promise.allSettled([...this.#inFlight]);
-    this.#publishNode({ v: 1, type: 'goaway', node: this.node, at: Date.now() });
+    this.#placement.goaway();
     await Promise.allSettled([...this.#creating.values()]);
     for (const media of [...this.#sessions.values()]) media.close('shutdown');
     await this.#nc.flush();
@@ -153,8 +117,8 @@ export class SfuNode {
     if (this.#closed) return;
     this.#closed = true;
     this.#draining = true;
-    clearInterval(this.#announceTimer);
-    for (const sub of this.#subs) sub.unsubscribe();
+    this.#rpcSub.unsubscribe();
+    this.#placement.close();
     for (const media of [...this.#sessions.values()]) media.close('shutdown');
     this.#sessions.clear();
     this.observer.safeEmit('close');
@@ -181,20 +145,6 @@ export class SfuNode {
     this.observer.safeEmit('rpc', { method, code: reply.ok ? 'ok' : reply.error.code, ms: performance.now() - started });
   }
 
-  async #onPlace(msg: Msg): Promise<void> {
-    const started = performance.now();
-    let reply: Reply<PlaceResult>;
-    try {
-      const { session } = decodePlaceRequest(msg.data);
-      reply = { ok: true, result: await this.#place(session) };
-    } catch (err) {
-      reply = { ok: false, error: errorToWire(err) };
-      this.#logFailure('place', err);
-    }
-    this.#respond(msg, reply);
-    this.observer.safeEmit('rpc', { method: 'place', code: reply.ok ? 'ok' : reply.error.code, ms: performance.now() - started });
-  }
-
   #respond(msg: Msg, reply: Reply<unknown>): void {
     try {
       msg.respond(encode(reply));
@@ -205,7 +155,7 @@ export class SfuNode {
   }
 
   #logFailure(method: string, err: unknown): void {
-    if (SfuError.is(err) && err.code !== 'internal') this.#log.debug({ method, err }, 'RPC refused');
+    if (PolyglotError.is(err) && !(err instanceof InternalError)) this.#log.debug({ method, err }, 'RPC refused');
     else this.#log.error({ method, err }, 'RPC failed');
   }
 
@@ -302,113 +252,9 @@ export class SfuNode {
 
   #publishSession(event: SessionEvent): void {
     try {
-      this.#nc.publish(sessionEventsSubject(event.session), encode(event));
+      this.#nc.publish(sfuSessionEventsSubject(event.session), encode(event));
     } catch (err) {
       this.#log.warn({ err, sessionId: event.session, type: event.type }, 'could not publish a session event');
     }
-  }
-
-  #publishNode(message: NodeMessage): void {
-    try {
-      this.#nc.publish(ANNOUNCE_SUBJECT, encode(message));
-    } catch (err) {
-      this.#log.warn({ err, type: message.type }, 'could not publish a node message');
-    }
-  }
-
-  #announce(): void {
-    if (this.#draining) return;
-    const now = Date.now();
-    for (const [node, known] of this.#known) {
-      if (now - known.seenAt > FORGET_AFTER_INTERVALS * known.intervalMs) this.#known.delete(node);
-    }
-    this.#publishNode({ v: 1, type: 'announce', node: this.node, at: Date.now(), intervalMs: this.#opts.announceIntervalMs, load: this.load });
-  }
-
-  #onNodeMessage(msg: Msg): void {
-    let message: NodeMessage;
-    try {
-      message = decodeNodeMessage(msg.data);
-    } catch (err) {
-      this.#log.debug({ err }, 'ignored a malformed node message');
-      return;
-    }
-    if (message.type === 'goaway') {
-      // Kept (as gone) rather than deleted: a claim for it must not pass for a newcomer's.
-      const known = this.#known.get(message.node);
-      if (known) known.gone = true;
-      else this.#known.set(message.node, { load: EMPTY_LOAD, seenAt: Date.now(), intervalMs: this.#opts.announceIntervalMs, gone: true });
-      return;
-    }
-    const isNew = !this.#known.has(message.node);
-    this.#known.set(message.node, { load: message.load, seenAt: Date.now(), intervalMs: message.intervalMs, gone: false });
-    // Answer a newcomer at once, so it knows every node within one round trip, not one interval.
-    if (isNew && message.node !== this.node) this.#announce();
-  }
-
-  #alive(node: string): boolean {
-    if (node === this.node) return !this.#draining;
-    const known = this.#known.get(node);
-    return known !== undefined && !known.gone && Date.now() - known.seenAt <= MISSED_ANNOUNCEMENTS * known.intervalMs;
-  }
-
-  /** The live node with the fewest consumers, then sessions; this node when it knows no other. */
-  #leastLoadedNode(): string {
-    let best = this.node;
-    let bestLoad = this.load;
-    for (const [node, { load }] of this.#known) {
-      if (node === this.node || !this.#alive(node)) continue;
-      if (load.consumers < bestLoad.consumers || (load.consumers === bestLoad.consumers && load.sessions < bestLoad.sessions)) {
-        best = node;
-        bestLoad = load;
-      }
-    }
-    return best;
-  }
-
-  async #place(session: string): Promise<PlaceResult> {
-    if (this.#draining) throw new UnavailableError(`node ${this.node} is shutting down`);
-    if (this.#sessions.has(session)) return { node: this.node };
-    const kv = await this.#placementKv();
-    if (!kv) return { node: this.#leastLoadedNode() };
-    // A lost race re-reads the winner's claim, which is then alive or fresh.
-    for (let round = 0; round < 3; round += 1) {
-      const entry = await kv.get(session);
-      const owner = entry?.operation === 'PUT' ? decodeClaim(entry.value) : undefined;
-      // A fresh claim for a node not heard of yet is trusted: that node started a moment ago.
-      const fresh = entry !== null && Date.now() - entry.created.getTime() < MISSED_ANNOUNCEMENTS * this.#opts.announceIntervalMs;
-      if (owner !== undefined && (this.#alive(owner) || (fresh && !this.#known.has(owner)))) return { node: owner };
-      const node = this.#leastLoadedNode();
-      try {
-        if (entry) await kv.update(session, encode({ node }), entry.revision);
-        else await kv.create(session, encode({ node }));
-        return { node };
-      } catch (err) {
-        this.#log.debug({ err, sessionId: session }, 'placement claim lost a race; re-reading');
-      }
-    }
-    throw new UnavailableError(`could not place session ${session}`);
-  }
-
-  #placementKv(): Promise<KV | undefined> {
-    this.#kv ??= this.#nc
-      .jetstream()
-      .views.kv(PLACEMENT_BUCKET, { history: 1, ttl: this.#opts.placementTtlMs })
-      .catch((err: unknown) => {
-        // Without JetStream a single node still works: placement falls back to "least loaded".
-        this.#log.warn({ err }, 'placement KV unavailable; placing sessions without a claim');
-        return undefined;
-      });
-    return this.#kv;
-  }
-}
-
-/** A claim written by another node; garbage reads as "no claim". */
-function decodeClaim(value: Uint8Array): string | undefined {
-  try {
-    const parsed = placeResultSchema.safeParse(JSON.parse(new TextDecoder().decode(value)));
-    return parsed.success ? parsed.data.node : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The SFU process: mediasoup workers, the NATS RPC server of rpc/protocol.ts, Prometheus metrics
- * and /healthz. SIGTERM (or SIGINT) drains: leave the RPC queue groups, goaway, sessionClosed
+ * The SFU process: mediasoup workers, the NATS RPC server of core/src/sfu/rpcProtocol.ts,
+ * Prometheus metrics and /healthz. SIGTERM (or SIGINT) drains: leave the RPC queue groups, goaway, sessionClosed
  * {reason:'shutdown'} for every session, close the workers, exit 0, all within
  * PC_SFU_SHUTDOWN_TIMEOUT_MS (past it: exit 1 with whatever is left killed).
  */

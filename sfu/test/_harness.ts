@@ -4,7 +4,8 @@ import type { types } from 'mediasoup';
 import { parseConfig } from '../../core/src/config.js';
 import { useInfra } from '../../core/test/support/infra.js';
 import { MediaWorkerPool } from '../src/MediaWorkerPool.js';
-import { decodeSessionEvent, sessionEventsSubject, type SessionEvent } from '../src/rpc/protocol.js';
+import { decodeSessionEvent, type SessionEvent } from '../../core/src/sfu/rpcProtocol.js';
+import { sfuSessionEventsSubject } from '../../core/src/subjects.js';
 import type { MediaListenOptions } from '../src/SessionMedia.js';
 import { workerBinary } from '../src/workerBinary.js';
 
@@ -44,7 +45,7 @@ export function uniqueId(prefix: string): string {
 export async function watchSession(t: Teardown, nc: NatsConnection, session: string): Promise<{ events: SessionEvent[]; next(pred: (e: SessionEvent) => boolean): Promise<SessionEvent> }> {
   const events: SessionEvent[] = [];
   const waiters: { pred: (e: SessionEvent) => boolean; resolve: (e: SessionEvent) => void }[] = [];
-  const sub = nc.subscribe(sessionEventsSubject(session), {
+  const sub = nc.subscribe(sfuSessionEventsSubject(session), {
     callback: (_err, msg) => {
       const event = decodeSessionEvent(msg.data);
       events.push(event);

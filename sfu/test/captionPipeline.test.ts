@@ -12,7 +12,7 @@ import { moduleLog } from '../../core/src/log.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
 import { AudioTap } from '../src/captions/AudioTap.js';
 import { CaptionPipeline, type CaptionTranslator, type SpeechSource } from '../src/captions/CaptionPipeline.js';
-import { CaptionPublisher } from '../src/captions/CaptionPublisher.js';
+import { CaptionPublisher } from '../../core/src/captions/CaptionPublisher.js';
 import { SessionMedia } from '../src/SessionMedia.js';
 import { connectNats, feedOpus, LISTEN, startPool, uniqueId } from './_harness.js';
 

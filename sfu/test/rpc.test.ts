@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import t from 'tap';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
-import { InvalidArgumentError, InvalidStateError, NotFoundError, UnavailableError } from '../src/errors.js';
-import { ANNOUNCE_SUBJECT, decodeNodeMessage, encode, rpcSubject } from '../src/rpc/protocol.js';
-import { SfuClient } from '../src/rpc/SfuClient.js';
+import { InvalidArgumentError, InvalidStateError, NotFoundError, UnavailableError } from '../../core/src/errors.js';
+import { SfuClient } from '../../core/src/sfu/SfuClient.js';
+import { decodeNodeMessage, encode } from '../../core/src/sfu/rpcProtocol.js';
+import { SFU_ANNOUNCE_SUBJECT, sfuRpcSubject } from '../../core/src/subjects.js';
 import { SfuNode } from '../src/SfuNode.js';
 import { LISTEN, type Teardown, connectNats, countRtp, feedOpus, startPool, uniqueId, watchSession, within } from './_harness.js';
 
@@ -109,7 +110,7 @@ t.test('invalid requests get the documented error codes', async (t) => {
   const session = uniqueId('bad');
 
   async function raw(body: Uint8Array): Promise<unknown> {
-    const reply = await nc.request(rpcSubject(node), body, { timeout: 5_000 });
+    const reply = await nc.request(sfuRpcSubject(node), body, { timeout: 5_000 });
     const value: unknown = JSON.parse(new TextDecoder().decode(reply.data));
     return value;
   }
@@ -174,7 +175,7 @@ t.test('a node announces its load, and goaway when it drains', async (t) => {
   let sawGoaway!: () => void;
   const announced = new Promise<void>((r) => (sawAnnounce = r));
   const goaway = new Promise<void>((r) => (sawGoaway = r));
-  const sub = nc.subscribe(ANNOUNCE_SUBJECT, {
+  const sub = nc.subscribe(SFU_ANNOUNCE_SUBJECT, {
     callback: (_err, msg) => {
       const m = decodeNodeMessage(msg.data);
       if (m.node !== node) return;

@@ -5,9 +5,10 @@ import { createInterface } from 'node:readline';
 import t from 'tap';
 import { useInfra } from '../../core/test/support/infra.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
-import { UnavailableError } from '../src/errors.js';
-import { ANNOUNCE_SUBJECT, decodeNodeMessage, type NodeMessage } from '../src/rpc/protocol.js';
-import { SfuClient } from '../src/rpc/SfuClient.js';
+import { UnavailableError } from '../../core/src/errors.js';
+import { SfuClient } from '../../core/src/sfu/SfuClient.js';
+import { decodeNodeMessage, type NodeMessage } from '../../core/src/sfu/rpcProtocol.js';
+import { SFU_ANNOUNCE_SUBJECT } from '../../core/src/subjects.js';
 import { connectNats, uniqueId, watchSession, within } from './_harness.js';
 
 const SHUTDOWN_BOUND_MS = 5_000;
@@ -22,7 +23,7 @@ t.test('the SFU process serves RPC, metrics and /healthz; SIGTERM says goaway, c
   let wentAway!: () => void;
   const firstAnnounce = new Promise<void>((r) => (announced = r));
   const goaway = new Promise<void>((r) => (wentAway = r));
-  const sub = nc.subscribe(ANNOUNCE_SUBJECT, {
+  const sub = nc.subscribe(SFU_ANNOUNCE_SUBJECT, {
     callback: (_err, msg) => {
       const m = decodeNodeMessage(msg.data);
       if (m.node !== node) return;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
 import { onceEvent } from '../../core/src/events.js';
-import { SfuClient } from '../src/rpc/SfuClient.js';
+import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import { SfuNode } from '../src/SfuNode.js';
 import { LISTEN, type Teardown, connectNats, countRtp, feedOpus, startPool, uniqueId, watchSession, within } from './_harness.js';
 

@@ -3,8 +3,8 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
-import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
-import { finalCaptionSubject, interimCaptionSubject } from '../../core/src/subjects.js';
+import { lastStoredFinal } from '../../core/src/captions/lastStoredFinal.js';
+import { interimCaptionSubject } from '../../core/src/subjects.js';
 import type { SafeEmitter } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
@@ -274,15 +274,12 @@ export class CaptionChannel {
   async #learnLiveFrom(): Promise<void> {
     let last: number;
     try {
-      const stored = await (await this.#nc.jetstreamManager({ checkAPI: false })).streams.getMessage(CAPTION_STREAM, { last_by_subj: finalCaptionSubject(this.session, this.lang) });
-      last = decodeCaption(stored.data).seq;
+      const jsm = await this.#nc.jetstreamManager({ checkAPI: false });
+      last = (await lastStoredFinal(jsm, this.session, this.lang))?.caption.seq ?? -1;
     } catch (err) {
-      if (!(err instanceof Error && /no message found/i.test(err.message))) {
-        // Not fatal: readers then hand over at the feed's first final.
-        this.#log.warn({ err }, 'could not read the last stored final');
-        return;
-      }
-      last = -1;
+      // Not fatal: readers then hand over at the feed's first final.
+      this.#log.warn({ err }, 'could not read the last stored final');
+      return;
     }
     if (this.#closed || this.#liveFrom !== undefined) return;
     this.#liveFrom = last;

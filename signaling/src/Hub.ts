@@ -3,7 +3,7 @@ import type { NatsConnection } from 'nats';
 import type { WebSocket } from 'ws';
 import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
 import { moduleLog } from '../../core/src/log.js';
-import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import type { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CloseCode, type ErrorCode } from './closeCodes.js';
 import { Connection, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './Connection.js';

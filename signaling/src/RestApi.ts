@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NatsConnection } from 'nats';
 import { z } from 'zod';
 import { moduleLog } from '../../core/src/log.js';
-import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import type { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import { signDevToken } from './devToken.js';
 import { ForbiddenError, InvalidArgumentError, MethodNotAllowedError, NotFoundError, UnauthenticatedError, UnsupportedMediaTypeError } from './errors.js';
 import { languageTagSchema } from './protocol.js';

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { NatsConnection, Subscription } from 'nats';
 import { moduleLog } from '../../core/src/log.js';
-import { SfuError } from '../../sfu/src/errors.js';
-import { decodeSessionEvent, sessionEventsSubject, type RpcMethod, type RpcParams, type RpcResult, type SessionEvent } from '../../sfu/src/rpc/protocol.js';
-import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import { PolyglotError } from '../../core/src/errors.js';
+import type { SfuClient } from '../../core/src/sfu/SfuClient.js';
+import { decodeSessionEvent, type RpcMethod, type RpcParams, type RpcResult, type SessionEvent } from '../../core/src/sfu/rpcProtocol.js';
+import { sfuSessionEventsSubject } from '../../core/src/subjects.js';
 import { CaptionChannel, type CaptionObserverEvents } from './CaptionChannel.js';
 import type { CaptionSink } from './CaptionSink.js';
 import { InvalidStateError } from './errors.js';
@@ -115,7 +116,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     this.#presenceIntervalMs = presenceIntervalMs;
     this.#log = log.child({ sessionId });
     this.#subs = [
-      nc.subscribe(sessionEventsSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'media events subscription failed') : this.#onMediaEvent(msg.data)) }),
+      nc.subscribe(sfuSessionEventsSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'media events subscription failed') : this.#onMediaEvent(msg.data)) }),
       nc.subscribe(controlSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'control subscription failed') : this.#onControlEvent(msg.data)) }),
     ];
     this.#heartbeat = setInterval(() => this.#tick(), presenceIntervalMs).unref();
@@ -245,7 +246,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     try {
       return await this.#sfu.request(node, method, params);
     } catch (err) {
-      if (SfuError.is(err) && (err.code === 'unavailable' || err.code === 'timeout') && this.#placement === placement) this.#placement = undefined;
+      if (PolyglotError.is(err) && err.retryable && this.#placement === placement) this.#placement = undefined;
       throw err;
     }
   }

@@ -6,7 +6,7 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { moduleLog } from '../../core/src/log.js';
-import { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Database } from '../../sql/src/index.js';
 import { httpFailureFor } from './closeCodes.js';
 import type { ConnectionLimits } from './Connection.js';

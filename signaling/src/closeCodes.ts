@@ -1,4 +1,4 @@
-import { SfuError } from '../../sfu/src/errors.js';
+import { PolyglotError } from '../../core/src/errors.js';
 import {
   FloodError,
   ForbiddenError,
@@ -79,7 +79,7 @@ const SFU_RETRY_AFTER_MS = 1_000;
 /** Any thrown value as one of our classes (SFU errors from NATS included); unknowns are internal. */
 export function toSignalingError(err: unknown): SignalingError {
   if (SignalingError.is(err)) return err;
-  if (SfuError.is(err)) {
+  if (PolyglotError.is(err)) {
     switch (err.code) {
       case 'invalid_argument':
         return new InvalidArgumentError(`SFU refused: ${err.message}`, 'invalid_message', err);

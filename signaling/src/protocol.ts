@@ -7,7 +7,7 @@
  * Browser-safe: the web pages import the server-message decoders from this file too.
  */
 import { z } from 'zod';
-import { dtlsParametersSchema, rpcResultSchemas, rtpCapabilitiesSchema, rtpParametersSchema } from '../../sfu/src/rpc/protocol.js';
+import { dtlsParametersSchema, rpcResultSchemas, rtpCapabilitiesSchema, rtpParametersSchema } from '../../core/src/sfu/rpcProtocol.js';
 import { ERROR_CODES } from './closeCodes.js';
 import { InvalidArgumentError } from './errors.js';
 

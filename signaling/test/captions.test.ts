@@ -11,7 +11,7 @@ import { DemandWatcher, type DemandWatcherEvents } from '../../core/src/captions
 import { onceEvent } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
 import { privateNats } from './fixtures/media.js';
-import { CaptionPublisher, finalsThrough, liveFeedOpen, nextFinal, setLanguage, type Caption } from './fixtures/captions.js';
+import { ScriptedCaptions, finalsThrough, liveFeedOpen, nextFinal, setLanguage, type Caption } from './fixtures/captions.js';
 import { mint, seedSession, startSignaling, testBackends, type TestSignaling } from './fixtures/signaling.js';
 import { TestClient } from './fixtures/TestClient.js';
 
@@ -29,7 +29,7 @@ tap.test('two viewers of different languages each get only their language, inter
   const s = await startSignaling(t, {}, await backends);
   const session = await seedSession(s.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(s.nc, session.id);
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
   const es = await viewer(s, claims);
   const fr = await viewer(s, claims);
   const ready = Promise.all([liveFeedOpen(s.server, session.id, 'es'), liveFeedOpen(s.server, session.id, 'fr')]);
@@ -67,7 +67,7 @@ tap.test('each caption is serialized once per node, whatever the number of socke
   const s = await startSignaling(t, {}, await backends);
   const session = await seedSession(s.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(s.nc, session.id);
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
   const encoded: Array<[boolean, string]> = [];
   let written = 0;
   s.server.hub.captionObserver.on('encoded', (final, source) => encoded.push([final, source]));
@@ -96,7 +96,7 @@ tap.test('switching language: the new one at once (history first), nothing more 
   const s = await startSignaling(t, {}, await backends);
   const session = await seedSession(s.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(s.nc, session.id);
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
   await pub.finals('fr', 1, 3); // French history before anyone reads it
 
   const client = await viewer(s, claims);
@@ -129,7 +129,7 @@ tap.test('a socket that reconnects with its last seq gets exactly the finals it 
   const nodeB = await startSignaling(t, {}, b);
   const session = await seedSession(nodeA.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(b.nc, session.id);
+  const pub = await ScriptedCaptions.open(b.nc, session.id);
   const replays: string[] = [];
   nodeA.server.hub.captionObserver.on('replay', (from) => replays.push(`A:${from}`));
   nodeB.server.hub.captionObserver.on('replay', (from) => replays.push(`B:${from}`));
@@ -176,16 +176,16 @@ tap.test('a late viewer sees the session so far (afterSeq -1), then live', async
   const s = await startSignaling(t, {}, await backends);
   const session = await seedSession(s.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(s.nc, session.id);
-  await pub.finals('de', 0, 9); // the pipeline may start at seq 0
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
+  await pub.finals('de', 1, 10);
   const late = await viewer(s, claims);
   await setLanguage(late, 'de', -1);
-  t.same(seqs(await finalsThrough(late, 9)), range(0, 9));
-  t.same(await late.next('captionsLive'), { type: 'captionsLive', lang: 'de', seq: 9 }, 'told when the history is over');
+  t.same(seqs(await finalsThrough(late, 10)), range(1, 10));
+  t.same(await late.next('captionsLive'), { type: 'captionsLive', lang: 'de', seq: 10 }, 'told when the history is over');
   const markerAt = late.history.findIndex((m) => m.type === 'captionsLive');
-  t.equal(markerAt, late.history.findIndex((m) => m.type === 'caption' && m.seq === 9) + 1, 'right behind the last replayed final');
-  await pub.final('de', 10);
-  t.match(await nextFinal(late), { seq: 10 });
+  t.equal(markerAt, late.history.findIndex((m) => m.type === 'caption' && m.seq === 10) + 1, 'right behind the last replayed final');
+  await pub.final('de', 11);
+  t.match(await nextFinal(late), { seq: 11 });
   await late.close();
 });
 
@@ -247,7 +247,7 @@ tap.test('hosts get the source transcript and viewer counts per language across 
   const nodeB = await startSignaling(t, {}, b);
   const session = await seedSession(nodeA.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(b.nc, session.id, session.sourceLanguage);
+  const pub = await ScriptedCaptions.open(b.nc, session.id, session.sourceLanguage);
 
   const { client: host } = await TestClient.authenticated(nodeA.wsUrl, await mint({ ...claims, role: 'host', sub: 'h' }));
   const ready = liveFeedOpen(nodeA.server, session.id, 'en');
@@ -282,7 +282,7 @@ tap.test('a node that starts before the caption stream exists picks the finals u
   const client = await viewer(s, { org: session.organizationId, session: session.id });
   const ready = liveFeedOpen(s.server, session.id, 'es');
   await setLanguage(client, 'es', -1);
-  const pub = await CaptionPublisher.open(nc, session.id); // creates the stream
+  const pub = await ScriptedCaptions.open(nc, session.id); // creates the stream
   await ready; // the channel retried with backoff until the stream appeared
   await pub.final('es', 1);
   t.match(await nextFinal(client), { lang: 'es', seq: 1 });

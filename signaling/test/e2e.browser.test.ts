@@ -23,7 +23,7 @@ import { createDb, migrateToLatest } from '../../sql/src/index.js';
 import { createTestDatabase } from '../../core/test/support/infra.js';
 import { SignalingServer } from '../src/SignalingServer.js';
 import { TokenVerifier } from '../src/TokenVerifier.js';
-import { CaptionPublisher } from './fixtures/captions.js';
+import { ScriptedCaptions } from './fixtures/captions.js';
 import { privateNats, startSfu } from './fixtures/media.js';
 import { mint, seedSession, startSignaling, TEST_SECRET, testBackends } from './fixtures/signaling.js';
 import { assertChromium, CHROMIUM, chromiumArgs } from '../../test/support/chromium.js';
@@ -252,7 +252,7 @@ tap.test('viewer page: history, interim then final, language switch without relo
   const s = await startSignaling(t, { webDir }, await testBackends(tap));
   const session = await seedSession(s.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(s.nc, session.id, 'en');
+  const pub = await ScriptedCaptions.open(s.nc, session.id, 'en');
   // History from before anyone watched, in two languages.
   await pub.finals('en', 1, 2, (seq) => `Hello number ${seq}.`);
   await pub.finals('es', 1, 2, (seq) => `Hola número ${seq}.`);

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import tap from 'tap';
 import { WebSocket } from 'ws';
 import { z } from 'zod';
-import { CaptionPublisher, liveFeedOpen } from './fixtures/captions.js';
+import { ScriptedCaptions, liveFeedOpen } from './fixtures/captions.js';
 import { mint, seedSession, startSignaling, testBackends } from './fixtures/signaling.js';
 
 const SOCKETS = 1_000;
@@ -28,7 +28,7 @@ function percentile(sorted: readonly number[], p: number): number {
 tap.test(`${SOCKETS} sockets, ${LANGS.length} languages: every final once, one serialization per caption`, async (t) => {
   const s = await startSignaling(t, { maxConnections: SOCKETS + 10 }, await testBackends(tap));
   const session = await seedSession(s.server);
-  const pub = await CaptionPublisher.open(s.nc, session.id);
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
   let encodedLive = 0;
   s.server.hub.captionObserver.on('encoded', (_final, source) => {
     if (source === 'live') encodedLive += 1;

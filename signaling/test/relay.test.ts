@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import tap from 'tap';
-import { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
+import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import { createDb, migrateToLatest } from '../../sql/src/index.js';
 import { createTestDatabase } from '../../core/test/support/infra.js';
 import { privateNats, startSfu } from './fixtures/media.js';

@@ -5,7 +5,7 @@
  */
 import { Socket } from 'node:net';
 import tap from 'tap';
-import { CaptionPublisher, finalsThrough, liveFeedOpen, setLanguage, type Caption } from './fixtures/captions.js';
+import { ScriptedCaptions, finalsThrough, liveFeedOpen, setLanguage, type Caption } from './fixtures/captions.js';
 import { mint, seedSession, startSignaling, testBackends } from './fixtures/signaling.js';
 import { TestClient } from './fixtures/TestClient.js';
 
@@ -16,7 +16,7 @@ tap.test('a client that stops reading loses interims first, then is closed 4408 
   const s = await startSignaling(t, { limits: { captionQueue: queue } }, await backends);
   const session = await seedSession(s.server);
   const claims = { org: session.organizationId, session: session.id };
-  const pub = await CaptionPublisher.open(s.nc, session.id);
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
   const events: string[] = [];
   s.server.hub.captionObserver.on('interimDropped', () => events.push('interimDropped'));
   s.server.hub.captionObserver.on('slowConsumer', () => events.push('slowConsumer'));

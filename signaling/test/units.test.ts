@@ -1,5 +1,5 @@
 import tap from 'tap';
-import { InvalidArgumentError as SfuInvalidArgumentError, RpcTimeoutError, UnavailableError as SfuUnavailableError } from '../../sfu/src/errors.js';
+import { InvalidArgumentError as CoreInvalidArgumentError, TimeoutError, UnavailableError as CoreUnavailableError } from '../../core/src/errors.js';
 import { backoffDelayMs } from '../src/backoff.js';
 import { CloseCode, httpFailureFor, socketFailureFor } from '../src/closeCodes.js';
 import {
@@ -84,8 +84,8 @@ tap.test('closeCodes: one table from error classes to the wire', async (t) => {
     [new ForbiddenError('x'), { kind: 'frame', code: 'forbidden' }],
     [new InvalidArgumentError('x', 'message_too_large'), { kind: 'frame', code: 'message_too_large' }],
     [new QuotaExceededError('x', 250), { kind: 'frame', code: 'rate_limited', retryAfterMs: 250 }],
-    [new SfuInvalidArgumentError('bad rtp'), { kind: 'frame', code: 'invalid_message' }],
-    [new RpcTimeoutError('slow'), { kind: 'frame', code: 'unavailable', retryAfterMs: 1000 }],
+    [new CoreInvalidArgumentError('bad rtp'), { kind: 'frame', code: 'invalid_message' }],
+    [new TimeoutError('slow'), { kind: 'frame', code: 'unavailable', retryAfterMs: 1000 }],
     [new TypeError('bug'), { kind: 'frame', code: 'internal', message: 'internal error' }],
   ];
   for (const [err, expected] of open) t.match(socketFailureFor(err, 'open'), expected, `open: ${err.constructor.name}`);
@@ -94,7 +94,7 @@ tap.test('closeCodes: one table from error classes to the wire', async (t) => {
     [new NotFoundError('x'), 4404],
     [new InvalidArgumentError('x', 'bad_json'), 4401],
     [new UnavailableError('jwks down', 2000), 1013],
-    [new SfuUnavailableError('x'), 1013],
+    [new CoreUnavailableError('x'), 1013],
     [new TypeError('bug'), 1011],
   ];
   for (const [err, code] of auth) t.match(socketFailureFor(err, 'auth'), { kind: 'close', code }, `auth: ${err.constructor.name}`);

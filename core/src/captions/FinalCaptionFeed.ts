@@ -1,6 +1,7 @@
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamManager, type NatsConnection } from 'nats';
 import { CaptionDecodeError, decodeCaption, type CaptionEvent } from './CaptionEvent.js';
 import { CAPTION_STREAM } from './captionStream.js';
+import { lastStoredFinal } from './lastStoredFinal.js';
 import { finalCaptionSubject } from '../subjects.js';
 
 export interface FinalCaptionFeedOptions {
@@ -41,7 +42,7 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
   static async open(nc: NatsConnection, session: string, lang: string, opts: FinalCaptionFeedOptions = {}): Promise<FinalCaptionFeed> {
     const jsm = await nc.jetstreamManager();
     const subject = finalCaptionSubject(session, lang);
-    const start = opts.afterSeq === undefined ? undefined : await firstStreamSeqAfter(jsm, subject, opts.afterSeq);
+    const start = opts.afterSeq === undefined ? undefined : await firstStreamSeqAfter(jsm, session, lang, opts.afterSeq);
     const info = await jsm.consumers.add(CAPTION_STREAM, {
       filter_subject: subject,
       ...(opts.afterSeq === undefined
@@ -107,15 +108,17 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
  * first one above `afterSeq`. Undefined when the stream cannot say (then the caller replays all
  * and skips by seq).
  */
-async function firstStreamSeqAfter(jsm: JetStreamManager, subject: string, afterSeq: number): Promise<number | undefined> {
+async function firstStreamSeqAfter(jsm: JetStreamManager, session: string, lang: string, afterSeq: number): Promise<number | undefined> {
+  const subject = finalCaptionSubject(session, lang);
   try {
-    const last = await jsm.streams.getMessage(CAPTION_STREAM, { last_by_subj: subject });
-    if (decodeCaption(last.data).seq <= afterSeq) return last.seq + 1;
+    const last = await lastStoredFinal(jsm, session, lang);
+    if (last === undefined) return undefined;
+    if (last.caption.seq <= afterSeq) return last.streamSeq + 1;
     // Invariant: `best` is on the subject with a seq above afterSeq, and no final above afterSeq
     // sits before `lo`; each step shrinks [lo, hi].
-    let best = last.seq;
+    let best = last.streamSeq;
     let lo = (await jsm.streams.info(CAPTION_STREAM)).state.first_seq;
-    let hi = last.seq - 1;
+    let hi = last.streamSeq - 1;
     while (lo <= hi) {
       const mid = Math.floor((lo + hi) / 2);
       // nats-server (2.9+) answers next_by_subj on STREAM.MSG.GET too; the client types it only for

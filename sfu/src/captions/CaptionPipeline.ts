@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import type { DemandWatcher } from '../../../core/src/captions/DemandWatcher.js';
 import type { AudioChunk, AudioTap } from './AudioTap.js';
-import type { CaptionPublisher, UnsequencedCaption } from './CaptionPublisher.js';
+import type { CaptionPublisher, UnsequencedCaption } from '../../../core/src/captions/CaptionPublisher.js';
 
 /** What the pipeline needs of a speech stream (ResilientSpeechStream in production). */
 export interface SpeechSource {

@@ -6,7 +6,7 @@ import type { Database } from '../../../sql/src/index.js';
 import type { SessionMedia } from '../SessionMedia.js';
 import { AudioTap } from './AudioTap.js';
 import { CaptionPipeline, type CaptionPipelineMetrics, type CaptionTranslator, type SpeechSource } from './CaptionPipeline.js';
-import { CaptionPublisher } from './CaptionPublisher.js';
+import { CaptionPublisher } from '../../../core/src/captions/CaptionPublisher.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,8 +1,8 @@
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { encodeCaption, decodeCaption, type CaptionEvent } from '../../../core/src/captions/CaptionEvent.js';
-import { CAPTION_STREAM } from '../../../core/src/captions/captionStream.js';
-import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../../../core/src/subjects.js';
+import { encodeCaption, type CaptionEvent } from './CaptionEvent.js';
+import { lastStoredFinal } from './lastStoredFinal.js';
+import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../subjects.js';
 
 export type UnsequencedCaption = Omit<CaptionEvent, 'seq' | 'publishedAt' | 'v'>;
 
@@ -34,21 +34,11 @@ export class CaptionPublisher {
   #next(lang: string): Promise<number> {
     let next = this.#nextSeq.get(lang);
     if (!next) {
-      next = this.#lastStoredSeq(lang).then((last) => last + 1);
+      next = lastStoredFinal(this.#jsm, this.session, lang).then((last) => (last?.caption.seq ?? 0) + 1);
       this.#nextSeq.set(lang, next);
       next.catch(() => this.#nextSeq.delete(lang)); // ask the stream again next time
     }
     return next;
-  }
-
-  async #lastStoredSeq(lang: string): Promise<number> {
-    try {
-      const stored = await this.#jsm.streams.getMessage(CAPTION_STREAM, { last_by_subj: finalCaptionSubject(this.session, lang) });
-      return decodeCaption(stored.data).seq;
-    } catch (err) {
-      if (err instanceof Error && /no message found/i.test(err.message)) return 0;
-      throw err;
-    }
   }
 
   /** The seq the next final of `lang` will carry (what its interims carry meanwhile). */

@@ -1,7 +1,8 @@
 /**
- * The SFU's NATS contract, v1: what a signaling node (or the `polyglot publish` CLI) sends to an SFU
- * node, what it gets back, and what the SFU announces. Every payload on these subjects is decoded
- * from `unknown` by exactly one decoder below; both sides import this file, never their own copy.
+ * The signaling<->SFU contract over NATS, v1: what a signaling node (or the `polyglot publish` CLI)
+ * sends to an SFU node, what it gets back, and what the SFU announces. Every payload on these
+ * subjects is decoded from `unknown` by exactly one decoder below; both sides import this file,
+ * never their own copy. The subjects themselves are built in core/src/subjects.ts.
  *
  * Subjects
  *   pc.v1.sfu.place                 request/reply, queue group `sfu-place`: {session} -> {node}.
@@ -17,47 +18,21 @@
  *   pc.v1.sfu.s.<session>.events    what happened to a session's media: producer added/closed,
  *                                   peers whose transports a dead worker took with it, session closed.
  *
- * Ids: session, peer and node ids are used as NATS subject tokens, hence [A-Za-z0-9_-]{1,64}.
- * mediasoup ids (transport, producer, consumer) are UUIDs.
+ * Ids: session, peer and node ids are used as NATS subject tokens (`subjectTokenSchema`).
+ * mediasoup ids (transport, producer, consumer) are UUIDs. Errors travel as core's `ErrorCode`
+ * and come back as the same class from core/src/errors.ts.
  */
 import { z } from 'zod';
-import {
-  InternalError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotFoundError,
-  RpcTimeoutError,
-  SfuError,
-  UnavailableError,
-  type SfuErrorCode,
-} from '../errors.js';
-
-// ---------------------------------------------------------------------------------------------
-// Subjects
-
-export const PLACE_SUBJECT = 'pc.v1.sfu.place';
-export const PLACE_QUEUE = 'sfu-place';
-export const ANNOUNCE_SUBJECT = 'pc.v1.sfu.announce';
-export const RPC_QUEUE = 'sfu-rpc';
-/** JetStream KV bucket holding session -> node claims (written only by SFU nodes). */
-export const PLACEMENT_BUCKET = 'pc_sfu_placement';
-
-export function rpcSubject(node: string): string {
-  return `pc.v1.sfu.${node}.rpc`;
-}
-
-export function sessionEventsSubject(session: string): string {
-  return `pc.v1.sfu.s.${session}.events`;
-}
+import { InternalError, InvalidArgumentError, POLYGLOT_ERROR_CODES, PolyglotError, errorForCode } from '../errors.js';
+import { subjectTokenSchema } from '../subjects.js';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks (mirror mediasoup's and mediasoup-client's types, so decoded values pass to them
 // without casts)
 
-const token = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]');
-export const sessionIdSchema = token;
-export const peerIdSchema = token;
-export const nodeIdSchema = token;
+const sessionIdSchema = subjectTokenSchema;
+const peerIdSchema = subjectTokenSchema;
+const nodeIdSchema = subjectTokenSchema;
 const msId = z.string().uuid();
 
 const mediaKind = z.enum(['audio', 'video']);
@@ -261,7 +236,6 @@ export const rpcResultSchemas = {
 } as const;
 
 export type RpcMethod = keyof typeof rpcParamsSchemas;
-export const RPC_METHODS: readonly RpcMethod[] = Object.keys(rpcParamsSchemas).filter(isMethod);
 export type RpcParams<M extends RpcMethod> = z.infer<(typeof rpcParamsSchemas)[M]>;
 export type RpcResult<M extends RpcMethod> = z.infer<(typeof rpcResultSchemas)[M]>;
 /** A decoded request: a union discriminated on `method`, so a switch narrows `params`. */
@@ -270,10 +244,7 @@ export type RpcRequest = { [M in RpcMethod]: { method: M; params: RpcParams<M> }
 // ---------------------------------------------------------------------------------------------
 // Replies (placement and RPC alike)
 
-export const ERROR_CODES = ['invalid_argument', 'not_found', 'invalid_state', 'unavailable', 'timeout', 'internal'] as const satisfies readonly SfuErrorCode[];
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-const errorBodySchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+const errorBodySchema = z.object({ code: z.enum(POLYGLOT_ERROR_CODES), message: z.string() });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type Reply<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
 
@@ -436,23 +407,10 @@ export function decodeNodeMessage(data: Uint8Array): NodeMessage {
 // Errors on the wire: the one place where our classes and the reply codes meet
 
 export function errorToWire(err: unknown): ErrorBody {
-  if (SfuError.is(err)) return { code: err.code, message: err.message };
+  if (PolyglotError.is(err)) return { code: err.code, message: err.message };
   return { code: 'internal', message: 'internal error' };
 }
 
-export function errorFromWire(body: ErrorBody): SfuError {
-  switch (body.code) {
-    case 'invalid_argument':
-      return new InvalidArgumentError(body.message);
-    case 'not_found':
-      return new NotFoundError(body.message);
-    case 'invalid_state':
-      return new InvalidStateError(body.message);
-    case 'unavailable':
-      return new UnavailableError(body.message);
-    case 'timeout':
-      return new RpcTimeoutError(body.message);
-    case 'internal':
-      return new InternalError(body.message);
-  }
+function errorFromWire(body: ErrorBody): PolyglotError {
+  return errorForCode(body.code, body.message);
 }

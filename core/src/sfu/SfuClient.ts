@@ -1,16 +1,8 @@
 import type { NatsConnection } from 'nats';
 import { ErrorCode, NatsError } from 'nats';
-import { InvalidStateError, RpcTimeoutError, UnavailableError } from '../errors.js';
-import {
-  PLACE_SUBJECT,
-  decodeRpcReply,
-  encode,
-  rpcSubject,
-  type PlaceResult,
-  type RpcMethod,
-  type RpcParams,
-  type RpcResult,
-} from './protocol.js';
+import { InvalidStateError, TimeoutError, UnavailableError } from '../errors.js';
+import { SFU_PLACE_SUBJECT, sfuRpcSubject } from '../subjects.js';
+import { decodeRpcReply, encode, type PlaceResult, type RpcMethod, type RpcParams, type RpcResult } from './rpcProtocol.js';
 
 export interface SfuClientOptions {
   nc: NatsConnection;
@@ -21,9 +13,9 @@ export interface SfuClientOptions {
 export const DEFAULT_SFU_TIMEOUT_MS = 5_000;
 
 /**
- * Typed request/reply to SFU nodes over NATS (rpc/protocol.ts). Errors come back as the SFU's own
- * classes (errors.ts): InvalidArgumentError, NotFoundError, InvalidStateError, UnavailableError
- * (also when no SFU node listens), RpcTimeoutError, InternalError. It never retries: the caller
+ * Typed request/reply to SFU nodes over NATS (rpcProtocol.ts). Errors come back as core's classes
+ * (core/src/errors.ts): InvalidArgumentError, NotFoundError, InvalidStateError, UnavailableError
+ * (also when no SFU node listens), TimeoutError, InternalError. It never retries: the caller
  * knows whether a request is safe to repeat (placement is; produce is not).
  */
 export class SfuClient {
@@ -39,12 +31,12 @@ export class SfuClient {
 
   /** Which SFU node serves `session` (the same answer for every caller while that node lives). */
   async place(session: string): Promise<PlaceResult> {
-    const data = await this.#send(PLACE_SUBJECT, encode({ session }), 'place');
+    const data = await this.#send(SFU_PLACE_SUBJECT, encode({ session }), 'place');
     return decodeRpcReply('place', data);
   }
 
   async request<M extends RpcMethod>(node: string, method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
-    const data = await this.#send(rpcSubject(node), encode({ method, params }), method);
+    const data = await this.#send(sfuRpcSubject(node), encode({ method, params }), method);
     return decodeRpcReply(method, data);
   }
 
@@ -63,7 +55,7 @@ export class SfuClient {
         throw new UnavailableError(`${what}: no SFU listens on ${subject}`, err);
       }
       if (err instanceof NatsError && err.code === ErrorCode.Timeout) {
-        throw new RpcTimeoutError(`${what}: no reply on ${subject} within ${this.#timeoutMs} ms`, err);
+        throw new TimeoutError(`${what}: no reply on ${subject} within ${this.#timeoutMs} ms`, err);
       }
       throw new UnavailableError(`${what}: ${subject}: ${err instanceof Error ? err.message : String(err)}`, err);
     }
