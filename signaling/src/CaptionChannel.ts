@@ -7,7 +7,7 @@ import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
 import { finalCaptionSubject, interimCaptionSubject } from '../../core/src/subjects.js';
 import type { SafeEmitter } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
-import { backoffDelayMs, type BackoffOptions } from './backoff.js';
+import { reconnectDelayMs, type ReconnectDelayOptions } from './reconnectDelay.js';
 import { encodeCaptionFrame, encodeLiveMarker, type CaptionFrame } from './captionFrame.js';
 import type { CaptionSink } from './CaptionSink.js';
 
@@ -42,11 +42,11 @@ export interface CaptionChannelOptions {
   /** Recent finals kept as frames, so a socket that resumes close behind the live edge is served from memory. */
   recentFinals?: number;
   /** Reopening the live feed after a failure (no stream yet, NATS restarting). */
-  retry?: BackoffOptions;
+  retry?: ReconnectDelayOptions;
 }
 
 export const DEFAULT_RECENT_FINALS = 256;
-const DEFAULT_RETRY: BackoffOptions = { baseMs: 500, maxMs: 10_000 };
+const DEFAULT_RETRY: ReconnectDelayOptions = { baseMs: 500, maxMs: 10_000 };
 
 type Reader = {
   sink: CaptionSink;
@@ -76,7 +76,7 @@ export class CaptionChannel {
   readonly #observer: SafeEmitter<CaptionObserverEvents>;
   readonly #log: Logger;
   readonly #recentMax: number;
-  readonly #retry: BackoffOptions;
+  readonly #retry: ReconnectDelayOptions;
   readonly #readers = new Map<CaptionSink, Reader>();
   readonly #live = new Set<CaptionSink>();
   readonly #replaying = new Set<Reader>();
@@ -225,7 +225,7 @@ export class CaptionChannel {
     while (!this.#closed) {
       if (attempt > 0) {
         try {
-          await delay(backoffDelayMs(attempt - 1, this.#retry), undefined, { signal });
+          await delay(reconnectDelayMs(attempt - 1, this.#retry), undefined, { signal });
         } catch {
           return; // closed while waiting
         }

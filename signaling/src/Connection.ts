@@ -3,20 +3,9 @@ import { WebSocket, type RawData } from 'ws';
 import { moduleLog } from '../../core/src/log.js';
 import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CaptionSink, DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
-import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorCode } from './closeCodes.js';
-import {
-  FloodError,
-  ForbiddenError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotFoundError,
-  OtherOrganizationError,
-  QuotaExceededError,
-  RefreshMismatchError,
-  SessionEndedError,
-  SlowConsumerError,
-  UnauthenticatedError,
-} from './errors.js';
+import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorFrameCode } from './closeCodes.js';
+import { ForbiddenError, InvalidStateError, NotFoundError, QuotaExceededError, UnauthenticatedError } from '../../core/src/errors.js';
+import { BadRequestError, FloodError, OtherOrganizationError, RefreshMismatchError, SessionEndedError, SlowConsumerError, TokenRefusedError } from './errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import { decodeClientMessage, MAX_MESSAGE_BYTES, type ClientMessage, type ClientMessageOf, type RequestId, type ServerMessage } from './protocol.js';
 import type { RoomMember, SessionRoom } from './SessionRoom.js';
@@ -77,7 +66,7 @@ export type ConnectionEvents = {
 
 export type ConnectionObserverEvents = {
   message: [type: ClientMessage['type']];
-  errorFrame: [code: ErrorCode];
+  errorFrame: [code: ErrorFrameCode];
   authenticated: [principal: Principal];
   /** A close we initiated, and why. */
   closing: [code: number, reason: string];
@@ -137,7 +126,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
       onOverflow: (queued) => this.#fail(new SlowConsumerError(`${queued} final captions unread; reconnect and resume from your last seq`), undefined),
     });
     this.#authTimer = setTimeout(
-      () => this.#fail(new UnauthenticatedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
+      () => this.#fail(new TokenRefusedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
       limits.authTimeoutMs,
     );
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
@@ -235,15 +224,15 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#dropped = 0;
     const first = !this.#sawFirstFrame;
     this.#sawFirstFrame = true;
-    if (isBinary) return this.#refuse(first, new InvalidArgumentError('binary frames are not accepted; send JSON text', 'invalid_message'), undefined);
+    if (isBinary) return this.#refuse(first, new BadRequestError('binary frames are not accepted; send JSON text', 'invalid_message'), undefined);
     if (size > this.#limits.maxMessageBytes) {
-      return this.#refuse(first, new InvalidArgumentError(`message of ${size} bytes exceeds ${this.#limits.maxMessageBytes}`, 'message_too_large'), undefined);
+      return this.#refuse(first, new BadRequestError(`message of ${size} bytes exceeds ${this.#limits.maxMessageBytes}`, 'message_too_large'), undefined);
     }
     const decoded = decodeClientMessage(rawText(data));
     if (!decoded.ok) return this.#refuse(first, decoded.error, decoded.requestId);
     const message = decoded.message;
     if (first && message.type !== 'auth') {
-      return this.#fail(new UnauthenticatedError('the first message must be auth', 'not_first'), message.id);
+      return this.#fail(new TokenRefusedError('the first message must be auth', 'not_first'), message.id);
     }
     if (this.#pending >= this.#limits.maxPendingRequests) {
       return this.#fail(new QuotaExceededError(`${this.#pending} requests already pending`, 1_000), message.id, 'open');
@@ -265,8 +254,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
    * A frame that did not decode. As the first frame it ends the socket (4401); any later one, even
    * one pipelined behind an auth still being verified, gets an error frame.
    */
-  #refuse(first: boolean, err: InvalidArgumentError, id: RequestId | undefined): void {
-    if (first) this.#fail(new UnauthenticatedError(`the first message must be auth: ${err.message}`, 'not_first', err), id);
+  #refuse(first: boolean, err: BadRequestError, id: RequestId | undefined): void {
+    if (first) this.#fail(new TokenRefusedError(`the first message must be auth: ${err.message}`, 'not_first', err), id);
     else this.#fail(err, id, 'open');
   }
 
@@ -323,7 +312,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   async #auth(message: ClientMessageOf<'auth'>): Promise<void> {
     if (this.#phase !== 'auth') throw new InvalidStateError('already authenticated; use refresh for a new token');
     const principal = await this.#verifier.verify(message.token);
-    if (principal.session === undefined) throw new UnauthenticatedError('the token names no session', 'claims');
+    if (principal.session === undefined) throw new TokenRefusedError('the token names no session', 'claims');
     const session = await this.#store.lookup(principal.session);
     checkSessionAccess(principal, session);
     if (this.#phase !== 'auth') return; // closed (deadline, shutdown) while we were looking
@@ -354,7 +343,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
       next = await this.#verifier.verify(message.token);
     } catch (err) {
       // A bad refresh token leaves the socket on its current, still valid, token.
-      if (err instanceof UnauthenticatedError) throw new InvalidArgumentError(`refresh token refused: ${err.message}`, 'invalid_token', err);
+      if (err instanceof UnauthenticatedError) throw new BadRequestError(`refresh token refused: ${err.message}`, 'invalid_token', err);
       throw err;
     }
     const differs = (['sub', 'org', 'session', 'role'] as const).filter((k) => next[k] !== current[k]);
@@ -422,12 +411,12 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     const failure = socketFailureFor(err, phase ?? this.#phase);
     if (failure.kind === 'close') {
       // A client's mistake is worth a line, not a stack trace; our own failure is worth both.
-      if (failure.code === CloseCode.InternalError) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
+      if (failure.serverFault) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
       else this.#log.info({ closeCode: failure.code, reason: failure.reason }, 'closing socket');
       this.close(failure.code, failure.reason);
       return;
     }
-    if (failure.code === 'internal') this.#log.error({ err }, 'request failed');
+    if (failure.serverFault) this.#log.error({ err }, 'request failed');
     this.observer.safeEmit('errorFrame', failure.code);
     const frame: ServerMessage = { type: 'error', code: failure.code, message: failure.message };
     if (failure.retryAfterMs !== undefined) frame.retryAfterMs = failure.retryAfterMs;
@@ -442,7 +431,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer token re-arms when that fires.
     const inMs = Math.min(principal.expiresAtMs - Date.now(), 2 ** 31 - 1);
     this.#expiryTimer = setTimeout(() => {
-      if (Date.now() >= principal.expiresAtMs) this.#fail(new UnauthenticatedError('token expired; refresh before exp', 'expired'), undefined);
+      if (Date.now() >= principal.expiresAtMs) this.#fail(new TokenRefusedError('token expired; refresh before exp', 'expired'), undefined);
       else this.#armExpiry();
     }, Math.max(0, inMs));
   }

@@ -6,7 +6,7 @@ import { decodeSessionEvent, sessionEventsSubject, type RpcMethod, type RpcParam
 import type { SfuClient } from '../../sfu/src/rpc/SfuClient.js';
 import { CaptionChannel, type CaptionObserverEvents } from './CaptionChannel.js';
 import type { CaptionSink } from './CaptionSink.js';
-import { InvalidStateError } from './errors.js';
+import { InvalidStateError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { ServerMessage, ServerMessageOf } from './protocol.js';
 import { controlSubject, decodeControlEvent, encodeControlEvent, type ControlEvent } from './sessionControl.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidArgumentError } from './errors.js';
+import { BadRequestError } from './errors.js';
 
 /**
  * Signaling-to-signaling messages about one session, on core NATS (never stored):
@@ -40,15 +40,15 @@ export function encodeControlEvent(event: ControlEvent): Uint8Array {
   return encoder.encode(JSON.stringify(event));
 }
 
-/** Throws InvalidArgumentError for anything that is not a v1 control event. */
+/** Throws BadRequestError for anything that is not a v1 control event. */
 export function decodeControlEvent(data: Uint8Array): ControlEvent {
   let value: unknown;
   try {
     value = JSON.parse(decoder.decode(data));
   } catch (err) {
-    throw new InvalidArgumentError('control event is not JSON', 'bad_json', err);
+    throw new BadRequestError('control event is not JSON', 'bad_json', err);
   }
   const parsed = controlEventSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(`control event invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`, 'invalid_message');
+  if (!parsed.success) throw new BadRequestError(`control event invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`, 'invalid_message');
   return parsed.data;
 }

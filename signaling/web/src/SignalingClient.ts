@@ -1,4 +1,4 @@
-import { backoffDelayMs, DEFAULT_BACKOFF } from '../../src/backoff.js';
+import { DEFAULT_RECONNECT_DELAY, reconnectDelayMs } from '../../src/reconnectDelay.js';
 import { TERMINAL_CLOSE_CODES } from '../../src/closeCodes.js';
 import { RequestError } from './RequestError.js';
 import { decodeServerMessage, type ClientMessage, type ServerMessage, type ServerMessageOf, type ServerMessageType } from '../../src/protocol.js';
@@ -144,7 +144,7 @@ export class SignalingClient {
       this.#finish(code, reason);
       return;
     }
-    const delay = backoffDelayMs(this.#attempt, DEFAULT_BACKOFF);
+    const delay = reconnectDelayMs(this.#attempt, DEFAULT_RECONNECT_DELAY);
     this.#attempt += 1;
     this.#emit('status', `disconnected (${code}); retrying in ${Math.round(delay / 100) / 10} s`);
     clearTimeout(this.#reconnectTimer);
