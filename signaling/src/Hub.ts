@@ -23,7 +23,6 @@ export interface HubOptions {
   sfu: SfuClient;
   nodeId: string;
   limits?: Partial<ConnectionLimits>;
-  presenceIntervalMs?: number;
 }
 
 export type HubObserverEvents = {
@@ -180,7 +179,6 @@ export class Hub {
       sfu: this.#opts.sfu,
       store: this.#opts.store,
       nodeId: this.#opts.nodeId,
-      ...(this.#opts.presenceIntervalMs !== undefined ? { presenceIntervalMs: this.#opts.presenceIntervalMs } : {}),
     });
     const created = room;
     created.once('@empty', () => {

@@ -7,7 +7,8 @@ import { signDevToken } from './devToken.js';
 import { ForbiddenError, NotFoundError } from '../../core/src/errors.js';
 import { BadRequestError, MethodNotAllowedError, TokenRefusedError, UnsupportedMediaTypeError } from './errors.js';
 import { languageTagSchema } from './protocol.js';
-import { controlSubject, encodeControlEvent } from './sessionControl.js';
+import { sessionControlSubject } from '../../core/src/subjects.js';
+import { encodeControlEvent } from './sessionControl.js';
 import type { SessionInfo, SessionStore } from './SessionStore.js';
 import type { Principal, TokenVerifier } from './TokenVerifier.js';
 
@@ -169,7 +170,7 @@ export class RestApi {
   }
 
   #publishEnded(session: string): void {
-    this.#opts.nc.publish(controlSubject(session), encodeControlEvent({ v: 1, type: 'ended', session, node: this.#opts.nodeId, at: Date.now() }));
+    this.#opts.nc.publish(sessionControlSubject(session), encodeControlEvent({ v: 1, type: 'ended', session, node: this.#opts.nodeId, at: Date.now() }));
   }
 
   /** Releases the session's router on its SFU; the session is ended whether or not this succeeds. */

@@ -37,7 +37,6 @@ export interface SignalingServerOptions {
   /** Retry-After of a refused upgrade. */
   retryAfterSeconds?: number;
   sfuTimeoutMs?: number;
-  presenceIntervalMs?: number;
 }
 
 /**
@@ -83,7 +82,6 @@ export class SignalingServer {
       sfu: this.#sfu,
       nodeId: opts.nodeId,
       ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.presenceIntervalMs !== undefined ? { presenceIntervalMs: opts.presenceIntervalMs } : {}),
     });
     this.#rest = new RestApi({
       verifier: opts.verifier,
