@@ -4,10 +4,11 @@ import { moduleLog } from '../../core/src/log.js';
 import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CaptionSink, DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
 import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorFrameCode } from './closeCodes.js';
-import { ForbiddenError, InvalidStateError, NotFoundError, QuotaExceededError, UnauthenticatedError } from '../../core/src/errors.js';
+import { InvalidStateError, NotFoundError, QuotaExceededError, UnauthenticatedError } from '../../core/src/errors.js';
 import { BadRequestError, FloodError, OtherOrganizationError, RefreshMismatchError, SessionEndedError, SlowConsumerError, TokenRefusedError } from './errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import { decodeClientMessage, MAX_MESSAGE_BYTES, type ClientMessage, type ClientMessageOf, type RequestId, type ServerMessage } from './protocol.js';
+import { MediaRelay } from './MediaRelay.js';
 import type { RoomMember, SessionRoom } from './SessionRoom.js';
 import type { SessionInfo, SessionStore } from './SessionStore.js';
 import { TokenBucket } from './TokenBucket.js';
@@ -77,8 +78,9 @@ type Phase = 'auth' | 'open' | 'closed';
 
 /**
  * One client WebSocket: authentication (a token in the first message, a deadline, expiry and
- * refresh), message decoding and rate limiting, and the media signaling relay to the SFU serving
- * its session. Requests are handled one at a time, in order, so a client may pipeline them.
+ * refresh), message decoding and rate limiting, replies and error frames. Once authenticated, its
+ * media requests go to its MediaRelay and its caption language to its room. Requests are handled
+ * one at a time, in order, so a client may pipeline them.
  */
 export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMember {
   readonly id: string;
@@ -98,9 +100,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #principal: Principal | undefined;
   #room: SessionRoom | undefined;
   #language: string | undefined;
-  #inMedia = false;
-  /** The SFU holds transports for this peer (released on close). */
-  #hasSfuPeer = false;
+  /** Set once authenticated. */
+  #media: MediaRelay | undefined;
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   #dropped = 0;
@@ -148,7 +149,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   }
 
   get inMedia(): boolean {
-    return this.#inMedia;
+    return this.#media?.inMedia ?? false;
   }
 
   /** The caption language this socket reads (setLanguage); undefined: none yet. */
@@ -179,10 +180,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   }
 
   mediaReset(reason: string): void {
-    if (!this.#inMedia) return;
-    this.#inMedia = false;
-    this.#hasSfuPeer = false;
-    this.send({ type: 'mediaReset', reason });
+    if (this.#media?.mediaReset()) this.send({ type: 'mediaReset', reason });
   }
 
   /**
@@ -271,41 +269,13 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
         return this.#setLanguage(message);
       case 'join':
         return this.#join(message);
-      case 'createTransport': {
-        if (message.direction === 'send') this.#requireProducerRole('publish audio');
-        const session = this.#requireMedia();
-        this.#hasSfuPeer = true;
-        const t = await this.#sfu('createWebRtcTransport', { session, peer: this.id, direction: message.direction });
-        return this.#reply(message, { type: 'transportCreated', transportId: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters });
-      }
-      case 'connectTransport': {
-        const session = this.#requireMedia();
-        await this.#sfu('connectTransport', { session, peer: this.id, transportId: message.transportId, dtlsParameters: message.dtlsParameters });
-        return this.#reply(message, { type: 'transportConnected', transportId: message.transportId });
-      }
-      case 'produce': {
-        this.#requireProducerRole('produce');
-        const session = this.#requireMedia();
-        const p = await this.#sfu('produce', { session, peer: this.id, transportId: message.transportId, kind: message.kind, rtpParameters: message.rtpParameters });
-        return this.#reply(message, { type: 'produced', producerId: p.producerId });
-      }
-      case 'consume': {
-        const session = this.#requireMedia();
-        const c = await this.#sfu('consume', { session, peer: this.id, transportId: message.transportId, producerId: message.producerId, rtpCapabilities: message.rtpCapabilities });
-        return this.#reply(message, { type: 'consumed', consumerId: c.consumerId, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters });
-      }
-      case 'resume': {
-        const session = this.#requireMedia();
-        await this.#sfu('resumeConsumer', { session, peer: this.id, consumerId: message.consumerId });
-        return this.#reply(message, { type: 'resumed', consumerId: message.consumerId });
-      }
-      case 'leaveMedia': {
-        const principal = this.#requireOpen();
-        if (this.#hasSfuPeer) await this.#sfu('closePeer', { session: sessionOf(principal), peer: this.id });
-        this.#inMedia = false;
-        this.#hasSfuPeer = false;
-        return this.#reply(message, { type: 'mediaLeft' });
-      }
+      case 'createTransport':
+      case 'connectTransport':
+      case 'produce':
+      case 'consume':
+      case 'resume':
+      case 'leaveMedia':
+        return this.#reply(message, await this.#requireMedia().handle(message));
     }
   }
 
@@ -322,6 +292,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#log = this.#log.child({ sessionId: principal.session, sub: principal.sub, role: principal.role });
     this.#armExpiry();
     this.#room = this.#roomFor(principal.session);
+    this.#media = new MediaRelay({ peer: this.id, session: principal.session, canProduce: principal.role !== 'viewer', sfu: this.#room.sfuRequest.bind(this.#room) });
     this.#room.add(this);
     this.observer.safeEmit('authenticated', principal);
     this.#reply(message, {
@@ -366,37 +337,21 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
 
   async #join(message: ClientMessageOf<'join'>): Promise<void> {
     const principal = this.#requireOpen();
-    const session = sessionOf(principal);
+    const media = this.#requireMedia();
     // The cached lookup, so a join storm costs no query per socket; an ended session closes the socket.
-    checkSessionAccess(principal, await this.#store.lookup(session));
-    const [caps, listed] = await Promise.all([this.#sfu('getRouterRtpCapabilities', { session }), this.#sfu('listProducers', { session })]);
-    this.#inMedia = true;
-    this.#reply(message, {
-      type: 'joined',
-      routerRtpCapabilities: caps.rtpCapabilities,
-      producers: listed.producers.filter((p) => p.peer !== this.id).map((p) => ({ producerId: p.producerId, kind: p.kind })),
-    });
+    checkSessionAccess(principal, await this.#store.lookup(sessionOf(principal)));
+    this.#reply(message, await media.join());
   }
-
-  #sfu: SessionRoom['sfuRequest'] = (method, params) => {
-    if (!this.#room) throw new InvalidStateError('not authenticated');
-    return this.#room.sfuRequest(method, params);
-  };
 
   #requireOpen(): Principal {
     if (this.#phase !== 'open' || !this.#principal) throw new InvalidStateError('not authenticated');
     return this.#principal;
   }
 
-  #requireMedia(): string {
-    const principal = this.#requireOpen();
-    if (!this.#inMedia) throw new InvalidStateError('send join first');
-    return sessionOf(principal);
-  }
-
-  #requireProducerRole(what: string): void {
-    const principal = this.#requireOpen();
-    if (principal.role === 'viewer') throw new ForbiddenError(`a viewer cannot ${what}`);
+  #requireMedia(): MediaRelay {
+    this.#requireOpen();
+    if (!this.#media) throw new InvalidStateError('not authenticated');
+    return this.#media;
   }
 
   /** A reply carries the request's id, when it had one. */
@@ -446,17 +401,12 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#clearTimers();
     this.captions.close();
     const room = this.#room;
-    const principal = this.#principal;
     this.#room = undefined;
     // Release this peer's transports on the SFU. Started before leaving the room: the last member
     // leaving closes the room, which refuses new requests.
-    const release =
-      room && principal && this.#hasSfuPeer
-        ? room
-            .sfuRequest('closePeer', { session: sessionOf(principal), peer: this.id })
-            .then(() => undefined)
-            .catch((err: unknown) => this.#log.warn({ err }, 'closePeer failed; the SFU reclaims the transports when the session closes'))
-        : Promise.resolve();
+    const release = (this.#media?.release() ?? Promise.resolve()).catch((err: unknown) =>
+      this.#log.warn({ err }, 'closePeer failed; the SFU reclaims the transports when the session closes'),
+    );
     room?.remove(this);
     this.emit('@close', code);
     void release.finally(() => this.#resolveClosed());
