@@ -200,6 +200,11 @@ function isServerMessageType(type: string): type is ServerMessageType {
   return Object.hasOwn(serverMessageSchemas, type);
 }
 
+/** Narrows a decoded server message by its type (TypeScript cannot narrow a generic `T` on its own). */
+export function isServerMessageOf<T extends ServerMessageType>(message: ServerMessage, type: T): message is ServerMessageOf<T> {
+  return message.type === type;
+}
+
 /** For clients (web pages, tests): one server frame as a typed message; throws on anything else. */
 export function decodeServerMessage(text: string): ServerMessage {
   const value: unknown = JSON.parse(text);
