@@ -27,7 +27,7 @@ export interface LiveCaptionFeedOptions {
   retry?: ReconnectDelayOptions;
 }
 
-export const DEFAULT_RECENT_FINALS = 256;
+const DEFAULT_RECENT_FINALS = 256;
 const DEFAULT_RETRY: ReconnectDelayOptions = { baseMs: 500, maxMs: 10_000 };
 
 /** For the owner (CaptionChannel) only. */

@@ -85,7 +85,7 @@ export type ErrorFrameCode = (typeof ERROR_FRAME_CODES)[number];
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 /** Any thrown value as one of the platform's classes (SFU errors from NATS included); unknowns are internal. */
-export function toPolyglotError(err: unknown): PolyglotError {
+function toPolyglotError(err: unknown): PolyglotError {
   if (PolyglotError.is(err)) return err;
   if (SfuError.is(err)) {
     switch (err.code) {

@@ -12,7 +12,7 @@ import { BadRequestError } from './errors.js';
  * every node closes that session's sockets. (Viewer counts across nodes travel in the demand
  * bucket, see SessionAudience.ts.)
  */
-export const controlEventSchema = z.object({ v: z.literal(1), type: z.literal('ended'), session: subjectTokenSchema, node: subjectTokenSchema, at: z.number() });
+const controlEventSchema = z.object({ v: z.literal(1), type: z.literal('ended'), session: subjectTokenSchema, node: subjectTokenSchema, at: z.number() });
 export type ControlEvent = z.infer<typeof controlEventSchema>;
 
 const encoder = new TextEncoder();
