@@ -89,3 +89,26 @@ t.test('a storm of joins and leaves is written to the bucket once, not once per 
   await nc.flush();
   t.ok(writes >= 1 && writes <= 2, `${writes} bucket write(s) for 300 changes`);
 });
+
+t.test("a node's viewer counts travel in its entry, which lasts while it has viewers or languages", async (t) => {
+  const { PC_NATS_URL } = await useInfra();
+  const nc = await connect({ servers: PC_NATS_URL });
+  t.teardown(() => nc.close());
+  const session = randomUUID();
+  const board = await DemandBoard.open(nc, 'node-viewers', log);
+  t.teardown(() => board.close());
+  const watcher = await DemandWatcher.open(nc, session, log);
+  t.teardown(() => watcher.close());
+  const entry = async (want: (nodes: ReadonlyMap<string, unknown>) => boolean): Promise<unknown> => {
+    while (!want(watcher.nodes)) await onceEvent(watcher, 'nodes');
+    return watcher.nodes.get('node-viewers');
+  };
+
+  board.setViewers(session, { count: 2, byLanguage: { es: 1 } });
+  t.same(await entry((n) => n.has('node-viewers')), { langs: [], viewers: { es: 1 }, viewerCount: 2 }, 'viewers with no language are demand for none');
+  board.add(session, 'es');
+  t.same(await entry((n) => n.size === 1 && [...watcher.langs].includes('es')), { langs: ['es'], viewers: { es: 1 }, viewerCount: 2 });
+  board.remove(session, 'es');
+  board.setViewers(session, { count: 0, byLanguage: {} });
+  t.equal(await entry((n) => n.size === 0), undefined, 'no viewers and no languages: the entry is deleted');
+});

@@ -1,15 +1,12 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
-import { lastStoredFinal } from '../../core/src/captions/lastStoredFinal.js';
-import { interimCaptionSubject } from '../../core/src/subjects.js';
 import type { SafeEmitter } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
-import { backoffDelayMs, type BackoffOptions } from './backoff.js';
 import { encodeCaptionFrame, encodeLiveMarker, type CaptionFrame } from './captionFrame.js';
 import type { CaptionSink } from './CaptionSink.js';
+import { LiveCaptionFeed } from './LiveCaptionFeed.js';
+import type { ReconnectDelayOptions } from './reconnectDelay.js';
 
 const log = moduleLog('CaptionChannel');
 
@@ -39,14 +36,11 @@ export interface CaptionChannelOptions {
   session: string;
   lang: string;
   observer: SafeEmitter<CaptionObserverEvents>;
-  /** Recent finals kept as frames, so a socket that resumes close behind the live edge is served from memory. */
+  /** See LiveCaptionFeedOptions.recentFinals. */
   recentFinals?: number;
-  /** Reopening the live feed after a failure (no stream yet, NATS restarting). */
-  retry?: BackoffOptions;
+  /** See LiveCaptionFeedOptions.retry. */
+  retry?: ReconnectDelayOptions;
 }
-
-export const DEFAULT_RECENT_FINALS = 256;
-const DEFAULT_RETRY: BackoffOptions = { baseMs: 500, maxMs: 10_000 };
 
 type Reader = {
   sink: CaptionSink;
@@ -58,13 +52,13 @@ type Reader = {
 };
 
 /**
- * The captions of one (session, language) on this node: one core NATS subscription for interims
- * and one JetStream feed for finals, shared by every local socket of that language. Each caption
- * is encoded once and the same frame goes to every socket.
+ * The local sockets reading one (session, language), and what each gets. The captions come from
+ * one LiveCaptionFeed, shared by every socket of that language: each caption is encoded once and
+ * the same frame goes to every live socket.
  *
  * A socket that resumes (afterSeq) first catches up on its own, paced by its socket: from the
- * recent finals kept here when they reach back far enough, else from its own JetStream feed. It
- * joins the shared feed once it holds every final up to the point from which that feed is known to
+ * feed's recent finals when they reach back far enough, else from its own JetStream feed. It joins
+ * the live sockets once it holds every final up to the point from which the shared feed is known to
  * deliver everything (the last final it delivered, or the last one stored when it opened), so the
  * shared feed brings all the rest; each sink drops a seq it already has, so the hand-over may
  * overlap but never leaves a gap. Readers get interims only once live.
@@ -75,47 +69,41 @@ export class CaptionChannel {
   readonly #nc: NatsConnection;
   readonly #observer: SafeEmitter<CaptionObserverEvents>;
   readonly #log: Logger;
-  readonly #recentMax: number;
-  readonly #retry: BackoffOptions;
-  readonly #readers = new Map<CaptionSink, Reader>();
   readonly #live = new Set<CaptionSink>();
+  readonly #readers = new Map<CaptionSink, Reader>();
   readonly #replaying = new Set<Reader>();
-  /** Frames of the latest finals with consecutive seqs, oldest first. */
-  #recent: CaptionFrame[] = [];
-  /**
-   * The shared feed delivers every final after this seq: the last one it delivered, or, before
-   * that, the last one stored when it opened (-1: none). Unknown until the feed is open.
-   */
-  #liveFrom: number | undefined;
-  readonly #interims: Subscription;
-  #liveFeed: FinalCaptionFeed | undefined;
-  readonly #abort = new AbortController();
+  readonly #feed: LiveCaptionFeed;
   readonly #tasks = new Set<Promise<void>>();
   #closed = false;
 
-  constructor({ nc, session, lang, observer, recentFinals = DEFAULT_RECENT_FINALS, retry = DEFAULT_RETRY }: CaptionChannelOptions) {
+  constructor({ nc, session, lang, observer, recentFinals, retry }: CaptionChannelOptions) {
     this.session = session;
     this.lang = lang;
     this.#nc = nc;
     this.#observer = observer;
-    this.#recentMax = recentFinals;
-    this.#retry = retry;
     this.#log = log.child({ sessionId: session, lang });
-    this.#interims = nc.subscribe(interimCaptionSubject(session, lang), {
-      callback: (err, msg) => (err ? this.#log.warn({ err }, 'interim subscription failed') : this.#onInterim(msg.data)),
+    this.#feed = new LiveCaptionFeed({
+      nc,
+      session,
+      lang,
+      observer,
+      wantsInterims: () => this.#live.size > 0,
+      ...(recentFinals === undefined ? {} : { recentFinals }),
+      ...(retry === undefined ? {} : { retry }),
     });
-    this.#track(this.#runLiveFeed());
+    this.#feed.on('@interim', (frame) => {
+      for (const sink of this.#live) sink.deliverInterim(frame);
+    });
+    this.#feed.on('@final', (frame) => this.#onFinal(frame));
+    this.#feed.on('@liveFrom', (seq) => {
+      for (const reader of [...this.#replaying]) if (reader.sink.lastSeq >= seq) this.#goLive(reader);
+    });
     observer.safeEmit('channel', 1);
   }
 
   /** Sockets reading this channel (live or catching up). */
   get size(): number {
     return this.#readers.size;
-  }
-
-  /** The shared feed delivers every final after this seq (undefined until it is open). */
-  get liveFromSeq(): number | undefined {
-    return this.#liveFrom;
   }
 
   /**
@@ -128,7 +116,8 @@ export class CaptionChannel {
     this.detach(sink);
     const reader: Reader = { sink, generation: sink.reset(afterSeq ?? -1), mode: 'live', feed: undefined };
     this.#readers.set(sink, reader);
-    if (afterSeq === undefined || (this.#liveFrom !== undefined && afterSeq >= this.#liveFrom)) {
+    const liveFrom = this.#feed.liveFromSeq;
+    if (afterSeq === undefined || (liveFrom !== undefined && afterSeq >= liveFrom)) {
       this.#live.add(sink);
       sink.deliverInOrder(encodeLiveMarker(this.lang, sink.lastSeq));
       return;
@@ -153,57 +142,21 @@ export class CaptionChannel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abort.abort();
-    this.#interims.unsubscribe();
-    this.#closeFeed(this.#liveFeed);
+    this.#feed.close();
     for (const sink of [...this.#readers.keys()]) this.detach(sink);
-    this.#recent = [];
     this.#observer.safeEmit('channel', -1);
   }
 
   /** Resolves once every background task (live feed, replays) has ended; after close() they all do. */
   async settled(): Promise<void> {
+    await this.#feed.settled();
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
 
-  #onInterim(data: Uint8Array): void {
-    if (this.#closed || this.#live.size === 0) return;
-    let event: CaptionEvent;
-    try {
-      event = decodeCaption(data);
-    } catch (err) {
-      this.#log.debug({ err }, 'malformed interim dropped');
-      return;
-    }
-    // Finals travel only on JetStream; an interim whose final was delivered already is stale.
-    if (event.final || event.session !== this.session || event.lang !== this.lang) return;
-    if (this.#liveFrom !== undefined && event.seq <= this.#liveFrom) return;
-    const frame = encodeCaptionFrame(event, true);
-    this.#observer.safeEmit('encoded', false, 'live');
-    for (const sink of this.#live) sink.deliverInterim(frame);
-  }
-
-  #onFinal(event: CaptionEvent): void {
-    if (this.#closed || (this.#liveFrom !== undefined && event.seq <= this.#liveFrom)) return;
-    const frame = encodeCaptionFrame(event, true);
-    this.#observer.safeEmit('encoded', true, 'live');
-    this.#remember(frame);
-    this.#liveFrom = event.seq;
+  #onFinal(frame: CaptionFrame): void {
     // A replaying socket that holds everything before this final hands over to the shared feed now.
-    for (const reader of this.#replaying) if (reader.sink.lastSeq >= event.seq - 1) this.#goLive(reader);
+    for (const reader of this.#replaying) if (reader.sink.lastSeq >= frame.seq - 1) this.#goLive(reader);
     for (const sink of this.#live) sink.deliverFinal(frame);
-  }
-
-  #remember(frame: CaptionFrame): void {
-    const last = this.#recent[this.#recent.length - 1];
-    if (last !== undefined && frame.seq !== last.seq + 1) this.#recent = [];
-    this.#recent.push(frame);
-    if (this.#recent.length > this.#recentMax) this.#recent.shift();
-  }
-
-  #recentFrame(seq: number): CaptionFrame | undefined {
-    const first = this.#recent[0];
-    return first === undefined ? undefined : this.#recent[seq - first.seq];
   }
 
   #goLive(reader: Reader): void {
@@ -215,82 +168,14 @@ export class CaptionChannel {
     reader.sink.deliverInOrder(encodeLiveMarker(this.lang, reader.sink.lastSeq));
   }
 
-  /**
-   * The shared finals feed: new finals only. Reopened when it fails or ends (no stream yet, NATS
-   * restarting), with backoff, from the last seq it delivered.
-   */
-  async #runLiveFeed(): Promise<void> {
-    const signal = this.#abort.signal;
-    let attempt = 0;
-    while (!this.#closed) {
-      if (attempt > 0) {
-        try {
-          await delay(backoffDelayMs(attempt - 1, this.#retry), undefined, { signal });
-        } catch {
-          return; // closed while waiting
-        }
-      }
-      attempt += 1;
-      let feed: FinalCaptionFeed;
-      try {
-        feed = await FinalCaptionFeed.open(this.#nc, this.session, this.lang, {
-          // After a failure, continue from the last delivered final rather than from "now": no gap.
-          ...(this.#liveFrom === undefined ? {} : { afterSeq: this.#liveFrom }),
-          onMalformed: (err) => this.#log.warn({ err }, 'malformed final skipped'),
-        });
-      } catch (err) {
-        if (!this.#closed) this.#log.warn({ err, attempt }, 'final caption feed unavailable; retrying');
-        continue;
-      }
-      if (this.#closed) {
-        this.#closeFeed(feed);
-        return;
-      }
-      this.#liveFeed = feed;
-      if (this.#liveFrom === undefined) await this.#learnLiveFrom();
-      if (this.#closed) return;
-      this.#observer.safeEmit('liveFeed', this.session, this.lang);
-      try {
-        for await (const event of feed) {
-          attempt = 0;
-          this.#onFinal(event);
-        }
-        if (!this.#closed) this.#log.warn('final caption feed ended; reopening');
-      } catch (err) {
-        if (!this.#closed) this.#log.warn({ err }, 'final caption feed failed; reopening');
-      } finally {
-        this.#liveFeed = undefined;
-        this.#closeFeed(feed);
-      }
-    }
-  }
-
-  /**
-   * With the shared feed's consumer in place, the last final stored before it is where the feed
-   * takes over: a final stored later came after the consumer, so the feed delivers it. Readers
-   * catching up that hold everything up to it go live now, rather than at the next final (in a
-   * quiet language they would otherwise miss its interims until then).
-   */
-  async #learnLiveFrom(): Promise<void> {
-    let last: number;
-    try {
-      const jsm = await this.#nc.jetstreamManager({ checkAPI: false });
-      last = (await lastStoredFinal(jsm, this.session, this.lang))?.caption.seq ?? -1;
-    } catch (err) {
-      // Not fatal: readers then hand over at the feed's first final.
-      this.#log.warn({ err }, 'could not read the last stored final');
-      return;
-    }
-    if (this.#closed || this.#liveFrom !== undefined) return;
-    this.#liveFrom = last;
-    for (const reader of [...this.#replaying]) if (reader.sink.lastSeq >= last) this.#goLive(reader);
-  }
-
   /** Brings a resuming socket up to the shared feed, paced by the socket (a replay never overflows it). */
   async #catchUp(reader: Reader): Promise<void> {
     const { sink, generation } = reader;
     const replaying = (): boolean => reader.mode === 'replay' && !this.#closed;
-    const caughtUp = (): boolean => this.#liveFrom !== undefined && sink.lastSeq >= this.#liveFrom;
+    const caughtUp = (): boolean => {
+      const liveFrom = this.#feed.liveFromSeq;
+      return liveFrom !== undefined && sink.lastSeq >= liveFrom;
+    };
     // From memory while it reaches back far enough.
     let fromMemory = 0;
     for (;;) {
@@ -299,7 +184,7 @@ export class CaptionChannel {
         if (fromMemory > 0) this.#observer.safeEmit('replay', 'memory');
         return this.#goLive(reader);
       }
-      const frame = this.#recentFrame(sink.lastSeq + 1);
+      const frame = this.#feed.recent.get(sink.lastSeq + 1);
       if (frame === undefined) break;
       fromMemory += 1;
       sink.deliverFinal(frame);

@@ -3,22 +3,12 @@ import { WebSocket, type RawData } from 'ws';
 import { moduleLog } from '../../core/src/log.js';
 import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CaptionSink, DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
-import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorCode } from './closeCodes.js';
-import {
-  FloodError,
-  ForbiddenError,
-  InvalidArgumentError,
-  InvalidStateError,
-  NotFoundError,
-  OtherOrganizationError,
-  QuotaExceededError,
-  RefreshMismatchError,
-  SessionEndedError,
-  SlowConsumerError,
-  UnauthenticatedError,
-} from './errors.js';
+import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorFrameCode } from './closeCodes.js';
+import { InvalidStateError, NotFoundError, QuotaExceededError, UnauthenticatedError } from '../../core/src/errors.js';
+import { BadRequestError, FloodError, OtherOrganizationError, RefreshMismatchError, SessionEndedError, SlowConsumerError, TokenRefusedError } from './errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import { decodeClientMessage, MAX_MESSAGE_BYTES, type ClientMessage, type ClientMessageOf, type RequestId, type ServerMessage } from './protocol.js';
+import { MediaRelay } from './MediaRelay.js';
 import type { RoomMember, SessionRoom } from './SessionRoom.js';
 import type { SessionInfo, SessionStore } from './SessionStore.js';
 import { TokenBucket } from './TokenBucket.js';
@@ -77,7 +67,7 @@ export type ConnectionEvents = {
 
 export type ConnectionObserverEvents = {
   message: [type: ClientMessage['type']];
-  errorFrame: [code: ErrorCode];
+  errorFrame: [code: ErrorFrameCode];
   authenticated: [principal: Principal];
   /** A close we initiated, and why. */
   closing: [code: number, reason: string];
@@ -88,8 +78,9 @@ type Phase = 'auth' | 'open' | 'closed';
 
 /**
  * One client WebSocket: authentication (a token in the first message, a deadline, expiry and
- * refresh), message decoding and rate limiting, and the media signaling relay to the SFU serving
- * its session. Requests are handled one at a time, in order, so a client may pipeline them.
+ * refresh), message decoding and rate limiting, replies and error frames. Once authenticated, its
+ * media requests go to its MediaRelay and its caption language to its room. Requests are handled
+ * one at a time, in order, so a client may pipeline them.
  */
 export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMember {
   readonly id: string;
@@ -109,9 +100,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #principal: Principal | undefined;
   #room: SessionRoom | undefined;
   #language: string | undefined;
-  #inMedia = false;
-  /** The SFU holds transports for this peer (released on close). */
-  #hasSfuPeer = false;
+  /** Set once authenticated. */
+  #media: MediaRelay | undefined;
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
   #dropped = 0;
@@ -137,7 +127,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
       onOverflow: (queued) => this.#fail(new SlowConsumerError(`${queued} final captions unread; reconnect and resume from your last seq`), undefined),
     });
     this.#authTimer = setTimeout(
-      () => this.#fail(new UnauthenticatedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
+      () => this.#fail(new TokenRefusedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
       limits.authTimeoutMs,
     );
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
@@ -159,7 +149,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   }
 
   get inMedia(): boolean {
-    return this.#inMedia;
+    return this.#media?.inMedia ?? false;
   }
 
   /** The caption language this socket reads (setLanguage); undefined: none yet. */
@@ -190,10 +180,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   }
 
   mediaReset(reason: string): void {
-    if (!this.#inMedia) return;
-    this.#inMedia = false;
-    this.#hasSfuPeer = false;
-    this.send({ type: 'mediaReset', reason });
+    if (this.#media?.mediaReset()) this.send({ type: 'mediaReset', reason });
   }
 
   /**
@@ -235,15 +222,15 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#dropped = 0;
     const first = !this.#sawFirstFrame;
     this.#sawFirstFrame = true;
-    if (isBinary) return this.#refuse(first, new InvalidArgumentError('binary frames are not accepted; send JSON text', 'invalid_message'), undefined);
+    if (isBinary) return this.#refuse(first, new BadRequestError('binary frames are not accepted; send JSON text', 'invalid_message'), undefined);
     if (size > this.#limits.maxMessageBytes) {
-      return this.#refuse(first, new InvalidArgumentError(`message of ${size} bytes exceeds ${this.#limits.maxMessageBytes}`, 'message_too_large'), undefined);
+      return this.#refuse(first, new BadRequestError(`message of ${size} bytes exceeds ${this.#limits.maxMessageBytes}`, 'message_too_large'), undefined);
     }
     const decoded = decodeClientMessage(rawText(data));
     if (!decoded.ok) return this.#refuse(first, decoded.error, decoded.requestId);
     const message = decoded.message;
     if (first && message.type !== 'auth') {
-      return this.#fail(new UnauthenticatedError('the first message must be auth', 'not_first'), message.id);
+      return this.#fail(new TokenRefusedError('the first message must be auth', 'not_first'), message.id);
     }
     if (this.#pending >= this.#limits.maxPendingRequests) {
       return this.#fail(new QuotaExceededError(`${this.#pending} requests already pending`, 1_000), message.id, 'open');
@@ -265,8 +252,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
    * A frame that did not decode. As the first frame it ends the socket (4401); any later one, even
    * one pipelined behind an auth still being verified, gets an error frame.
    */
-  #refuse(first: boolean, err: InvalidArgumentError, id: RequestId | undefined): void {
-    if (first) this.#fail(new UnauthenticatedError(`the first message must be auth: ${err.message}`, 'not_first', err), id);
+  #refuse(first: boolean, err: BadRequestError, id: RequestId | undefined): void {
+    if (first) this.#fail(new TokenRefusedError(`the first message must be auth: ${err.message}`, 'not_first', err), id);
     else this.#fail(err, id, 'open');
   }
 
@@ -282,48 +269,20 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
         return this.#setLanguage(message);
       case 'join':
         return this.#join(message);
-      case 'createTransport': {
-        if (message.direction === 'send') this.#requireProducerRole('publish audio');
-        const session = this.#requireMedia();
-        this.#hasSfuPeer = true;
-        const t = await this.#sfu('createWebRtcTransport', { session, peer: this.id, direction: message.direction });
-        return this.#reply(message, { type: 'transportCreated', transportId: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters });
-      }
-      case 'connectTransport': {
-        const session = this.#requireMedia();
-        await this.#sfu('connectTransport', { session, peer: this.id, transportId: message.transportId, dtlsParameters: message.dtlsParameters });
-        return this.#reply(message, { type: 'transportConnected', transportId: message.transportId });
-      }
-      case 'produce': {
-        this.#requireProducerRole('produce');
-        const session = this.#requireMedia();
-        const p = await this.#sfu('produce', { session, peer: this.id, transportId: message.transportId, kind: message.kind, rtpParameters: message.rtpParameters });
-        return this.#reply(message, { type: 'produced', producerId: p.producerId });
-      }
-      case 'consume': {
-        const session = this.#requireMedia();
-        const c = await this.#sfu('consume', { session, peer: this.id, transportId: message.transportId, producerId: message.producerId, rtpCapabilities: message.rtpCapabilities });
-        return this.#reply(message, { type: 'consumed', consumerId: c.consumerId, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters });
-      }
-      case 'resume': {
-        const session = this.#requireMedia();
-        await this.#sfu('resumeConsumer', { session, peer: this.id, consumerId: message.consumerId });
-        return this.#reply(message, { type: 'resumed', consumerId: message.consumerId });
-      }
-      case 'leaveMedia': {
-        const principal = this.#requireOpen();
-        if (this.#hasSfuPeer) await this.#sfu('closePeer', { session: sessionOf(principal), peer: this.id });
-        this.#inMedia = false;
-        this.#hasSfuPeer = false;
-        return this.#reply(message, { type: 'mediaLeft' });
-      }
+      case 'createTransport':
+      case 'connectTransport':
+      case 'produce':
+      case 'consume':
+      case 'resume':
+      case 'leaveMedia':
+        return this.#reply(message, await this.#requireMedia().handle(message));
     }
   }
 
   async #auth(message: ClientMessageOf<'auth'>): Promise<void> {
     if (this.#phase !== 'auth') throw new InvalidStateError('already authenticated; use refresh for a new token');
     const principal = await this.#verifier.verify(message.token);
-    if (principal.session === undefined) throw new UnauthenticatedError('the token names no session', 'claims');
+    if (principal.session === undefined) throw new TokenRefusedError('the token names no session', 'claims');
     const session = await this.#store.lookup(principal.session);
     checkSessionAccess(principal, session);
     if (this.#phase !== 'auth') return; // closed (deadline, shutdown) while we were looking
@@ -333,6 +292,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#log = this.#log.child({ sessionId: principal.session, sub: principal.sub, role: principal.role });
     this.#armExpiry();
     this.#room = this.#roomFor(principal.session);
+    this.#media = new MediaRelay({ peer: this.id, session: principal.session, canProduce: principal.role !== 'viewer', sfu: this.#room.sfuRequest.bind(this.#room) });
     this.#room.add(this);
     this.observer.safeEmit('authenticated', principal);
     this.#reply(message, {
@@ -354,7 +314,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
       next = await this.#verifier.verify(message.token);
     } catch (err) {
       // A bad refresh token leaves the socket on its current, still valid, token.
-      if (err instanceof UnauthenticatedError) throw new InvalidArgumentError(`refresh token refused: ${err.message}`, 'invalid_token', err);
+      if (err instanceof UnauthenticatedError) throw new BadRequestError(`refresh token refused: ${err.message}`, 'invalid_token', err);
       throw err;
     }
     const differs = (['sub', 'org', 'session', 'role'] as const).filter((k) => next[k] !== current[k]);
@@ -377,37 +337,21 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
 
   async #join(message: ClientMessageOf<'join'>): Promise<void> {
     const principal = this.#requireOpen();
-    const session = sessionOf(principal);
+    const media = this.#requireMedia();
     // The cached lookup, so a join storm costs no query per socket; an ended session closes the socket.
-    checkSessionAccess(principal, await this.#store.lookup(session));
-    const [caps, listed] = await Promise.all([this.#sfu('getRouterRtpCapabilities', { session }), this.#sfu('listProducers', { session })]);
-    this.#inMedia = true;
-    this.#reply(message, {
-      type: 'joined',
-      routerRtpCapabilities: caps.rtpCapabilities,
-      producers: listed.producers.filter((p) => p.peer !== this.id).map((p) => ({ producerId: p.producerId, kind: p.kind })),
-    });
+    checkSessionAccess(principal, await this.#store.lookup(sessionOf(principal)));
+    this.#reply(message, await media.join());
   }
-
-  #sfu: SessionRoom['sfuRequest'] = (method, params) => {
-    if (!this.#room) throw new InvalidStateError('not authenticated');
-    return this.#room.sfuRequest(method, params);
-  };
 
   #requireOpen(): Principal {
     if (this.#phase !== 'open' || !this.#principal) throw new InvalidStateError('not authenticated');
     return this.#principal;
   }
 
-  #requireMedia(): string {
-    const principal = this.#requireOpen();
-    if (!this.#inMedia) throw new InvalidStateError('send join first');
-    return sessionOf(principal);
-  }
-
-  #requireProducerRole(what: string): void {
-    const principal = this.#requireOpen();
-    if (principal.role === 'viewer') throw new ForbiddenError(`a viewer cannot ${what}`);
+  #requireMedia(): MediaRelay {
+    this.#requireOpen();
+    if (!this.#media) throw new InvalidStateError('not authenticated');
+    return this.#media;
   }
 
   /** A reply carries the request's id, when it had one. */
@@ -422,12 +366,12 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     const failure = socketFailureFor(err, phase ?? this.#phase);
     if (failure.kind === 'close') {
       // A client's mistake is worth a line, not a stack trace; our own failure is worth both.
-      if (failure.code === CloseCode.InternalError) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
+      if (failure.serverFault) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
       else this.#log.info({ closeCode: failure.code, reason: failure.reason }, 'closing socket');
       this.close(failure.code, failure.reason);
       return;
     }
-    if (failure.code === 'internal') this.#log.error({ err }, 'request failed');
+    if (failure.serverFault) this.#log.error({ err }, 'request failed');
     this.observer.safeEmit('errorFrame', failure.code);
     const frame: ServerMessage = { type: 'error', code: failure.code, message: failure.message };
     if (failure.retryAfterMs !== undefined) frame.retryAfterMs = failure.retryAfterMs;
@@ -442,7 +386,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer token re-arms when that fires.
     const inMs = Math.min(principal.expiresAtMs - Date.now(), 2 ** 31 - 1);
     this.#expiryTimer = setTimeout(() => {
-      if (Date.now() >= principal.expiresAtMs) this.#fail(new UnauthenticatedError('token expired; refresh before exp', 'expired'), undefined);
+      if (Date.now() >= principal.expiresAtMs) this.#fail(new TokenRefusedError('token expired; refresh before exp', 'expired'), undefined);
       else this.#armExpiry();
     }, Math.max(0, inMs));
   }
@@ -457,17 +401,12 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#clearTimers();
     this.captions.close();
     const room = this.#room;
-    const principal = this.#principal;
     this.#room = undefined;
     // Release this peer's transports on the SFU. Started before leaving the room: the last member
     // leaving closes the room, which refuses new requests.
-    const release =
-      room && principal && this.#hasSfuPeer
-        ? room
-            .sfuRequest('closePeer', { session: sessionOf(principal), peer: this.id })
-            .then(() => undefined)
-            .catch((err: unknown) => this.#log.warn({ err }, 'closePeer failed; the SFU reclaims the transports when the session closes'))
-        : Promise.resolve();
+    const release = (this.#media?.release() ?? Promise.resolve()).catch((err: unknown) =>
+      this.#log.warn({ err }, 'closePeer failed; the SFU reclaims the transports when the session closes'),
+    );
     room?.remove(this);
     this.emit('@close', code);
     void release.finally(() => this.#resolveClosed());

@@ -5,9 +5,9 @@ import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
 import { moduleLog } from '../../core/src/log.js';
 import type { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { CaptionObserverEvents } from './CaptionChannel.js';
-import { CloseCode, type ErrorCode } from './closeCodes.js';
+import { CloseCode, type ErrorFrameCode } from './closeCodes.js';
 import { Connection, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './Connection.js';
-import { InvalidStateError } from './errors.js';
+import { InvalidStateError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { ClientMessage } from './protocol.js';
 import { SessionRoom } from './SessionRoom.js';
@@ -23,7 +23,6 @@ export interface HubOptions {
   sfu: SfuClient;
   nodeId: string;
   limits?: Partial<ConnectionLimits>;
-  presenceIntervalMs?: number;
 }
 
 export type HubObserverEvents = {
@@ -31,7 +30,7 @@ export type HubObserverEvents = {
   connectionClosed: [code: number];
   authenticated: [role: string];
   message: [type: ClientMessage['type']];
-  errorFrame: [code: ErrorCode];
+  errorFrame: [code: ErrorFrameCode];
   /** A close we initiated (4401, 4429, ...). */
   closing: [code: number];
   rateLimited: [];
@@ -180,7 +179,6 @@ export class Hub {
       sfu: this.#opts.sfu,
       store: this.#opts.store,
       nodeId: this.#opts.nodeId,
-      ...(this.#opts.presenceIntervalMs !== undefined ? { presenceIntervalMs: this.#opts.presenceIntervalMs } : {}),
     });
     const created = room;
     created.once('@empty', () => {

@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { moduleLog } from '../../core/src/log.js';
 import type { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import { signDevToken } from './devToken.js';
-import { ForbiddenError, InvalidArgumentError, MethodNotAllowedError, NotFoundError, UnauthenticatedError, UnsupportedMediaTypeError } from './errors.js';
+import { ForbiddenError, NotFoundError } from '../../core/src/errors.js';
+import { BadRequestError, MethodNotAllowedError, TokenRefusedError, UnsupportedMediaTypeError } from './errors.js';
 import { languageTagSchema } from './protocol.js';
-import { controlSubject, encodeControlEvent } from './sessionControl.js';
+import { sessionControlSubject } from '../../core/src/subjects.js';
+import { encodeControlEvent } from './sessionControl.js';
 import type { SessionInfo, SessionStore } from './SessionStore.js';
 import type { Principal, TokenVerifier } from './TokenVerifier.js';
 
@@ -117,23 +119,23 @@ export class RestApi {
   async #authenticate(req: IncomingMessage): Promise<Principal> {
     const header = req.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) throw new UnauthenticatedError('Authorization: Bearer <token> required', 'missing');
+    if (!match?.[1]) throw new TokenRefusedError('Authorization: Bearer <token> required', 'missing');
     return this.#opts.verifier.verify(match[1]);
   }
 
   async #readJson(req: IncomingMessage, required: boolean): Promise<unknown> {
     const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > this.#maxBodyBytes) throw new InvalidArgumentError(`body exceeds ${this.#maxBodyBytes} bytes`, 'message_too_large');
+    if (declared > this.#maxBodyBytes) throw new BadRequestError(`body exceeds ${this.#maxBodyBytes} bytes`, 'message_too_large');
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
       size += buf.length;
-      if (size > this.#maxBodyBytes) throw new InvalidArgumentError(`body exceeds ${this.#maxBodyBytes} bytes`, 'message_too_large');
+      if (size > this.#maxBodyBytes) throw new BadRequestError(`body exceeds ${this.#maxBodyBytes} bytes`, 'message_too_large');
       chunks.push(buf);
     }
     if (size === 0) {
-      if (required) throw new InvalidArgumentError('a JSON body is required', 'invalid_message');
+      if (required) throw new BadRequestError('a JSON body is required', 'invalid_message');
       return {};
     }
     const type = req.headers['content-type'] ?? '';
@@ -142,7 +144,7 @@ export class RestApi {
       const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       return value;
     } catch (err) {
-      throw new InvalidArgumentError('body is not valid JSON', 'bad_json', err);
+      throw new BadRequestError('body is not valid JSON', 'bad_json', err);
     }
   }
 
@@ -168,7 +170,7 @@ export class RestApi {
   }
 
   #publishEnded(session: string): void {
-    this.#opts.nc.publish(controlSubject(session), encodeControlEvent({ v: 1, type: 'ended', session, node: this.#opts.nodeId, at: Date.now() }));
+    this.#opts.nc.publish(sessionControlSubject(session), encodeControlEvent({ v: 1, type: 'ended', session, node: this.#opts.nodeId, at: Date.now() }));
   }
 
   /** Releases the session's router on its SFU; the session is ended whether or not this succeeds. */
@@ -190,12 +192,12 @@ function requireHost(principal: Principal, what: string): void {
   if (principal.role !== 'host') throw new ForbiddenError(`only a host may ${what}`);
 }
 
-function invalid(err: z.ZodError): InvalidArgumentError {
+function invalid(err: z.ZodError): BadRequestError {
   const what = err.issues
     .slice(0, 5)
     .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
     .join('; ');
-  return new InvalidArgumentError(what, 'invalid_message');
+  return new BadRequestError(what, 'invalid_message');
 }
 
 function toWire(s: SessionInfo): Record<string, unknown> {

@@ -7,10 +7,12 @@ import { decodeSessionEvent, type RpcMethod, type RpcParams, type RpcResult, typ
 import { sfuSessionEventsSubject } from '../../core/src/subjects.js';
 import { CaptionChannel, type CaptionObserverEvents } from './CaptionChannel.js';
 import type { CaptionSink } from './CaptionSink.js';
-import { InvalidStateError } from './errors.js';
+import { InvalidStateError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { ServerMessage, ServerMessageOf } from './protocol.js';
-import { controlSubject, decodeControlEvent, encodeControlEvent, type ControlEvent } from './sessionControl.js';
+import { sessionControlSubject } from '../../core/src/subjects.js';
+import { decodeControlEvent } from './sessionControl.js';
+import { SessionAudience, type ViewerBoard, type ViewerCounts } from './SessionAudience.js';
 import type { SessionStore } from './SessionStore.js';
 
 const log = moduleLog('SessionRoom');
@@ -33,8 +35,11 @@ export interface RoomMember {
   readonly captions: CaptionSink;
 }
 
-/** The node's language demand (core's DemandBoard): which languages local sockets read, per session. */
-export interface LanguageDemand {
+/**
+ * The node's language demand (core's DemandBoard): which languages local sockets read, per session,
+ * and the node's viewer counts.
+ */
+export interface LanguageDemand extends ViewerBoard {
   add(session: string, lang: string): void;
   remove(session: string, lang: string): void;
 }
@@ -45,8 +50,6 @@ export interface SessionRoomOptions {
   sfu: SfuClient;
   store: SessionStore;
   nodeId: string;
-  /** How often this node repeats its viewer count; other nodes drop it after 3 intervals. */
-  presenceIntervalMs?: number;
   demand: LanguageDemand;
   captionObserver: SafeEmitter<CaptionObserverEvents>;
 }
@@ -61,15 +64,11 @@ export type SessionRoomObserverEvents = {
   viewerCount: [count: number, byLanguage: Readonly<Record<string, number>>];
 };
 
-export const DEFAULT_PRESENCE_INTERVAL_MS = 10_000;
-// Join storms (a drained node's viewers arriving) collapse into one presence message per this.
-const PRESENCE_COALESCE_MS = 100;
-
 /**
  * One session's sockets on this node: the NATS subscriptions that session needs (SFU media events,
  * signaling control events), created with the first socket and dropped with the last, the SFU node
- * serving the session, the session's viewer count summed over every signaling node (in total and
- * per caption language), and one CaptionChannel per language some local socket reads, opened with
+ * serving the session, its viewer counts over every signaling node (SessionAudience), pushed to
+ * hosts and speakers, and one CaptionChannel per language some local socket reads, opened with
  * that language's first reader and closed with its last.
  */
 export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
@@ -78,8 +77,6 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   readonly #nc: NatsConnection;
   readonly #sfu: SfuClient;
   readonly #store: SessionStore;
-  readonly #nodeId: string;
-  readonly #presenceIntervalMs: number;
   readonly #log: Logger;
   readonly #members = new Map<string, RoomMember>();
   readonly #subs: Subscription[];
@@ -90,21 +87,12 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   readonly #closedChannels = new Set<CaptionChannel>();
   /** member id -> the caption language it reads */
   readonly #languageOf = new Map<string, string>();
-  /** Local viewers per caption language. */
-  readonly #localByLanguage = new Map<string, number>();
-  /** Viewer counts of the other nodes, with when each stops counting. */
-  readonly #remote = new Map<string, { viewers: number; langs: Record<string, number>; expiresAt: number }>();
-  readonly #heartbeat: NodeJS.Timeout;
-  #presenceTimer: NodeJS.Timeout | undefined;
-  #localViewers = 0;
-  #publishedViewers = 0;
-  /** The counts hosts were last told, as a comparable string. */
-  #lastCounts = '';
+  readonly #audience: SessionAudience;
   #placement: Promise<string> | undefined;
   #ended = false;
   #closed = false;
 
-  constructor({ sessionId, nc, sfu, store, nodeId, presenceIntervalMs = DEFAULT_PRESENCE_INTERVAL_MS, demand, captionObserver }: SessionRoomOptions) {
+  constructor({ sessionId, nc, sfu, store, nodeId, demand, captionObserver }: SessionRoomOptions) {
     super();
     this.#demand = demand;
     this.#captionObserver = captionObserver;
@@ -112,38 +100,17 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     this.#nc = nc;
     this.#sfu = sfu;
     this.#store = store;
-    this.#nodeId = nodeId;
-    this.#presenceIntervalMs = presenceIntervalMs;
     this.#log = log.child({ sessionId });
+    this.#audience = new SessionAudience({ nc, session: sessionId, nodeId, board: demand });
+    this.#audience.on('change', (counts) => this.#pushViewerCount(counts));
     this.#subs = [
       nc.subscribe(sfuSessionEventsSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'media events subscription failed') : this.#onMediaEvent(msg.data)) }),
-      nc.subscribe(controlSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'control subscription failed') : this.#onControlEvent(msg.data)) }),
+      nc.subscribe(sessionControlSubject(sessionId), { callback: (err, msg) => (err ? this.#log.warn({ err }, 'control subscription failed') : this.#onControlEvent(msg.data)) }),
     ];
-    this.#heartbeat = setInterval(() => this.#tick(), presenceIntervalMs).unref();
-    this.#publish({ v: 1, type: 'presenceQuery', session: this.id, node: this.#nodeId, at: Date.now() });
   }
 
   get size(): number {
     return this.#members.size;
-  }
-
-  /** Viewers of the session on every node (this one exactly, the others as last reported). */
-  get viewerCount(): number {
-    const now = Date.now();
-    let total = this.#localViewers;
-    for (const r of this.#remote.values()) if (r.expiresAt > now) total += r.viewers;
-    return total;
-  }
-
-  /** Viewers of the session per caption language, on every node. */
-  get viewersByLanguage(): Record<string, number> {
-    const now = Date.now();
-    const total: Record<string, number> = Object.fromEntries(this.#localByLanguage);
-    for (const r of this.#remote.values()) {
-      if (r.expiresAt <= now) continue;
-      for (const [lang, n] of Object.entries(r.langs)) total[lang] = (total[lang] ?? 0) + n;
-    }
-    return total;
   }
 
   channelsForTesting(): ReadonlyMap<string, CaptionChannel> {
@@ -153,23 +120,16 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   add(member: RoomMember): void {
     if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
     this.#members.set(member.id, member);
-    if (member.isViewer) {
-      this.#localViewers += 1;
-      this.#schedulePresence();
-    }
-    // A changed count reaches every host, the new member included; otherwise tell just the newcomer.
-    if (!this.#pushViewerCount() && member.seesViewerCount) member.send(this.#viewerCountMessage());
+    if (member.isViewer) this.#audience.setViewer(member.id, undefined);
+    // Viewers do not see the counts, and a host or speaker joining changes none: tell just the newcomer.
+    if (member.seesViewerCount) member.send(viewerCountMessage(this.#audience.counts));
   }
 
   remove(member: RoomMember): void {
     if (!this.#members.delete(member.id)) return;
     const lang = this.#languageOf.get(member.id);
     if (lang !== undefined) this.#leaveLanguage(member, lang);
-    if (member.isViewer) {
-      this.#localViewers -= 1;
-      this.#schedulePresence();
-      this.#pushViewerCount();
-    }
+    if (member.isViewer) this.#audience.removeViewer(member.id);
     if (this.#members.size === 0) this.emit('@empty');
   }
 
@@ -192,16 +152,12 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     if (previous === lang) return;
     this.#languageOf.set(member.id, lang);
     this.#demand.add(this.id, lang);
-    if (member.isViewer) {
-      this.#localByLanguage.set(lang, (this.#localByLanguage.get(lang) ?? 0) + 1);
-      this.#schedulePresence();
-      this.#pushViewerCount();
-    }
+    if (member.isViewer) this.#audience.setViewer(member.id, lang);
   }
 
-  /** Resolves once the caption channels' background work has ended (after close()). */
+  /** Resolves once the caption channels' and the audience's background work has ended (after close()). */
   async settled(): Promise<void> {
-    await Promise.all([...this.#closedChannels].map((c) => c.settled()));
+    await Promise.all([...[...this.#closedChannels].map((c) => c.settled()), this.#audience.settled()]);
   }
 
   #closeChannel(channel: CaptionChannel): void {
@@ -219,12 +175,6 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
       this.#closeChannel(channel);
     }
     this.#demand.remove(this.id, lang);
-    if (member.isViewer) {
-      const n = (this.#localByLanguage.get(lang) ?? 0) - 1;
-      if (n > 0) this.#localByLanguage.set(lang, n);
-      else this.#localByLanguage.delete(lang);
-      this.#schedulePresence();
-    }
   }
 
   /**
@@ -255,23 +205,15 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#heartbeat);
-    clearTimeout(this.#presenceTimer);
     // Tell the other nodes right away that our viewers are gone, rather than after the TTL.
-    if (this.#publishedViewers !== 0) {
-      this.#localViewers = 0;
-      this.#localByLanguage.clear();
-      this.#publishPresence();
-    }
+    this.#audience.close();
     for (const sub of this.#subs) sub.unsubscribe();
     for (const channel of this.#channels.values()) this.#closeChannel(channel);
     // The members are going too (hub shutdown) or gone: the node's demand is withdrawn with them.
     for (const lang of this.#languageOf.values()) this.#demand.remove(this.id, lang);
     this.#channels.clear();
     this.#languageOf.clear();
-    this.#localByLanguage.clear();
     this.#members.clear();
-    this.#remote.clear();
     this.observer.safeEmit('close');
   }
 
@@ -305,82 +247,27 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     }
   }
 
+  /** The only control event is `ended`: the host ended the session (on any node). */
   #onControlEvent(data: Uint8Array): void {
-    let event: ControlEvent;
     try {
-      event = decodeControlEvent(data);
+      decodeControlEvent(data);
     } catch (err) {
       this.#log.warn({ err }, 'undecodable control event dropped');
       return;
     }
-    if (event.type === 'ended') {
-      this.#ended = true;
-      this.#store.forget(this.id);
-      for (const m of [...this.#members.values()]) m.sessionEnded('ended_by_host');
-      return;
-    }
-    if (event.node === this.#nodeId) return;
-    if (event.type === 'presenceQuery') {
-      if (this.#localViewers > 0) this.#schedulePresence();
-      return;
-    }
-    this.#remote.set(event.node, { viewers: event.viewers, langs: event.langs ?? {}, expiresAt: Date.now() + event.ttlMs });
-    this.#pushViewerCount();
+    this.#ended = true;
+    this.#store.forget(this.id);
+    for (const m of [...this.#members.values()]) m.sessionEnded('ended_by_host');
   }
 
-  #tick(): void {
-    const now = Date.now();
-    for (const [node, r] of this.#remote) if (r.expiresAt <= now) this.#remote.delete(node);
-    if (this.#localViewers > 0 || this.#publishedViewers > 0) this.#publishPresence();
-    this.#pushViewerCount();
-  }
-
-  #schedulePresence(): void {
-    if (this.#presenceTimer !== undefined || this.#closed) return;
-    this.#presenceTimer = setTimeout(() => {
-      this.#presenceTimer = undefined;
-      this.#publishPresence();
-    }, PRESENCE_COALESCE_MS).unref();
-  }
-
-  #publishPresence(): void {
-    this.#publishedViewers = this.#localViewers;
-    this.#publish({
-      v: 1,
-      type: 'presence',
-      session: this.id,
-      node: this.#nodeId,
-      viewers: this.#localViewers,
-      langs: Object.fromEntries(this.#localByLanguage),
-      at: Date.now(),
-      ttlMs: 3 * this.#presenceIntervalMs,
-    });
-  }
-
-  #publish(event: ControlEvent): void {
-    try {
-      this.#nc.publish(controlSubject(this.id), encodeControlEvent(event));
-    } catch (err) {
-      // The connection is closing (shutdown): other nodes expire our count by its TTL.
-      this.#log.debug({ err }, 'control event not published');
-    }
-  }
-
-  #viewerCountMessage(): ServerMessageOf<'viewerCount'> {
-    return { type: 'viewerCount', count: this.viewerCount, byLanguage: this.viewersByLanguage };
-  }
-
-  /** Sends the counts to hosts and speakers if they changed; returns whether they did. */
-  #pushViewerCount(): boolean {
-    const message = this.#viewerCountMessage();
-    const key = `${message.count}|${Object.entries(message.byLanguage)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([l, n]) => `${l}=${n}`)
-      .join(',')}`;
-    if (key === this.#lastCounts) return false;
-    this.#lastCounts = key;
-    this.observer.safeEmit('viewerCount', message.count, message.byLanguage);
+  /** Tells hosts and speakers the session's new counts. */
+  #pushViewerCount(counts: ViewerCounts): void {
+    this.observer.safeEmit('viewerCount', counts.count, counts.byLanguage);
+    const message = viewerCountMessage(counts);
     for (const m of this.#members.values()) if (m.seesViewerCount) m.send(message);
-    return true;
   }
+}
+
+function viewerCountMessage(counts: ViewerCounts): ServerMessageOf<'viewerCount'> {
+  return { type: 'viewerCount', count: counts.count, byLanguage: counts.byLanguage };
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Session } from '../../sql/src/index.js';
-import { InvalidStateError, NotFoundError, SessionEndedError } from './errors.js';
+import { InvalidStateError, NotFoundError } from '../../core/src/errors.js';
+import { SessionEndedError } from './errors.js';
 import { placeholderEmailFor, userIdFor } from './identity.js';
 import type { Principal } from './TokenVerifier.js';
 

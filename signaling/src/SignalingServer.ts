@@ -10,7 +10,8 @@ import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Database } from '../../sql/src/index.js';
 import { httpFailureFor } from './closeCodes.js';
 import type { ConnectionLimits } from './Connection.js';
-import { MethodNotAllowedError, NotFoundError } from './errors.js';
+import { NotFoundError } from '../../core/src/errors.js';
+import { MethodNotAllowedError } from './errors.js';
 import { Hub } from './Hub.js';
 import { createHttpMetrics, createSignalingMetrics } from './metrics.js';
 import { RestApi, sendJson } from './RestApi.js';
@@ -36,7 +37,6 @@ export interface SignalingServerOptions {
   /** Retry-After of a refused upgrade. */
   retryAfterSeconds?: number;
   sfuTimeoutMs?: number;
-  presenceIntervalMs?: number;
 }
 
 /**
@@ -82,7 +82,6 @@ export class SignalingServer {
       sfu: this.#sfu,
       nodeId: opts.nodeId,
       ...(opts.limits ? { limits: opts.limits } : {}),
-      ...(opts.presenceIntervalMs !== undefined ? { presenceIntervalMs: opts.presenceIntervalMs } : {}),
     });
     this.#rest = new RestApi({
       verifier: opts.verifier,

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
-import { UnauthenticatedError, UnavailableError } from './errors.js';
+import { TokenRefusedError, TryAgainLaterError } from './errors.js';
 import type { Role } from './devToken.js';
 
 export interface TokenVerifierOptions {
@@ -80,7 +80,7 @@ export class TokenVerifier {
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) {
       const what = claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new UnauthenticatedError(`token claims invalid: ${what}`, 'claims');
+      throw new TokenRefusedError(`token claims invalid: ${what}`, 'claims');
     }
     const c = claims.data;
     return { sub: c.sub, org: c.org, session: c.session, role: c.role, name: c.name ?? c.sub, expiresAtMs: c.exp * 1000 };
@@ -88,16 +88,16 @@ export class TokenVerifier {
 }
 
 function mapJoseError(err: unknown, remoteKeys: boolean): Error {
-  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError('token expired', 'expired', err);
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError('token signature invalid', 'bad_signature', err);
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError('token signed by an unknown key', 'bad_signature', err);
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError('token algorithm not accepted', 'bad_signature', err);
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return new UnauthenticatedError(`token claim invalid: ${err.claim} ${err.reason}`, 'claims', err);
-  if (err instanceof joseErrors.JWKSTimeout) return new UnavailableError('identity provider keys timed out', JWKS_RETRY_AFTER_MS, err);
+  if (err instanceof joseErrors.JWTExpired) return new TokenRefusedError('token expired', 'expired', err);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new TokenRefusedError('token signature invalid', 'bad_signature', err);
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new TokenRefusedError('token signed by an unknown key', 'bad_signature', err);
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenRefusedError('token algorithm not accepted', 'bad_signature', err);
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return new TokenRefusedError(`token claim invalid: ${err.claim} ${err.reason}`, 'claims', err);
+  if (err instanceof joseErrors.JWKSTimeout) return new TryAgainLaterError('identity provider keys timed out', JWKS_RETRY_AFTER_MS, err);
   if (err instanceof joseErrors.JWKSInvalid || err instanceof joseErrors.JWKSMultipleMatchingKeys) {
-    return new UnavailableError('identity provider keys unusable', JWKS_RETRY_AFTER_MS, err);
+    return new TryAgainLaterError('identity provider keys unusable', JWKS_RETRY_AFTER_MS, err);
   }
-  if (err instanceof joseErrors.JOSEError || !remoteKeys) return new UnauthenticatedError('token malformed', 'malformed', err);
+  if (err instanceof joseErrors.JOSEError || !remoteKeys) return new TokenRefusedError('token malformed', 'malformed', err);
   // A fetch failure of the JWKS endpoint (connection refused, DNS): not the client's fault.
-  return new UnavailableError('identity provider keys unreachable', JWKS_RETRY_AFTER_MS, err);
+  return new TryAgainLaterError('identity provider keys unreachable', JWKS_RETRY_AFTER_MS, err);
 }

@@ -1,20 +1,24 @@
-import { PolyglotError } from '../../core/src/errors.js';
 import {
-  FloodError,
   ForbiddenError,
   InternalError,
   InvalidArgumentError,
   InvalidStateError,
-  MethodNotAllowedError,
   NotFoundError,
-  OtherOrganizationError,
+  PolyglotError,
   QuotaExceededError,
-  RefreshMismatchError,
-  SessionEndedError,
-  SignalingError,
-  SlowConsumerError,
+  TimeoutError,
   UnauthenticatedError,
   UnavailableError,
+} from '../../core/src/errors.js';
+import {
+  BadRequestError,
+  FloodError,
+  MethodNotAllowedError,
+  OtherOrganizationError,
+  RefreshMismatchError,
+  SessionEndedError,
+  SlowConsumerError,
+  TryAgainLaterError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 
@@ -57,7 +61,7 @@ export const TERMINAL_CLOSE_CODES: readonly number[] = [
 ];
 
 /** Error-frame codes (`{type:'error', code}`); the socket stays open after each. */
-export const ERROR_CODES = [
+export const ERROR_FRAME_CODES = [
   'bad_json',
   'unknown_type',
   'invalid_message',
@@ -71,35 +75,32 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
 ] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ErrorFrameCode = (typeof ERROR_FRAME_CODES)[number];
 
-/** Retry hint for an SFU that is gone or slow: placement answers again within a couple of seconds. */
-const SFU_RETRY_AFTER_MS = 1_000;
+/**
+ * Retry hint when the error carries none, as from an SFU that is gone or slow: placement answers
+ * again within a couple of seconds.
+ */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
 
-/** Any thrown value as one of our classes (SFU errors from NATS included); unknowns are internal. */
-export function toSignalingError(err: unknown): SignalingError {
-  if (SignalingError.is(err)) return err;
-  if (PolyglotError.is(err)) {
-    switch (err.code) {
-      case 'invalid_argument':
-        return new InvalidArgumentError(`SFU refused: ${err.message}`, 'invalid_message', err);
-      case 'not_found':
-        return new NotFoundError(err.message, err);
-      case 'invalid_state':
-        return new InvalidStateError(err.message, err);
-      case 'unavailable':
-      case 'timeout':
-        return new UnavailableError(`media server unavailable: ${err.message}`, SFU_RETRY_AFTER_MS, err);
-      case 'internal':
-        return new InternalError('media server error', err);
-    }
-  }
+/**
+ * Any thrown value as one of the platform's classes; unknowns are internal. Errors from the SFU
+ * arrive over NATS already as core's classes (core/src/sfu/SfuClient.ts).
+ */
+function toPolyglotError(err: unknown): PolyglotError {
+  if (PolyglotError.is(err)) return err;
   return new InternalError('internal error', err);
 }
 
+/** When a client may try again after an unavailable dependency. */
+function retryAfterMsOf(e: UnavailableError | TimeoutError): number {
+  return e instanceof TryAgainLaterError ? e.retryAfterMs : DEFAULT_RETRY_AFTER_MS;
+}
+
+/** `serverFault`: our own failure (a bug, an answer we cannot use), worth a stack trace in the log. */
 export type SocketFailure =
-  | { kind: 'close'; code: CloseCodeValue; reason: string }
-  | { kind: 'frame'; code: ErrorCode; message: string; retryAfterMs?: number };
+  | { kind: 'close'; code: CloseCodeValue; reason: string; serverFault: boolean }
+  | { kind: 'frame'; code: ErrorFrameCode; message: string; retryAfterMs?: number; serverFault: boolean };
 
 /**
  * What a socket gets for an error. While authenticating (`phase: 'auth'`) every failure closes the
@@ -107,31 +108,32 @@ export type SocketFailure =
  * an error frame and the socket stays usable.
  */
 export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFailure {
-  const e = toSignalingError(err);
-  const close = (code: CloseCodeValue): SocketFailure => ({ kind: 'close', code, reason: closeReason(e.message) });
+  const e = toPolyglotError(err);
+  const close = (code: CloseCodeValue): SocketFailure => ({ kind: 'close', code, reason: closeReason(e.message), serverFault: code === CloseCode.InternalError });
   if (e instanceof UnauthenticatedError) return close(CloseCode.Unauthenticated);
   if (e instanceof SessionEndedError) return close(CloseCode.SessionEnded);
   if (e instanceof FloodError) return close(CloseCode.TooManyMessages);
   if (e instanceof SlowConsumerError) return close(CloseCode.SlowConsumer);
   if (phase === 'auth') {
-    if (e instanceof OtherOrganizationError || e instanceof ForbiddenError) return close(CloseCode.Forbidden);
+    if (e instanceof ForbiddenError) return close(CloseCode.Forbidden);
     if (e instanceof NotFoundError) return close(CloseCode.SessionNotFound);
     if (e instanceof InvalidArgumentError) return close(CloseCode.Unauthenticated);
-    if (e instanceof UnavailableError) return close(CloseCode.TryAgainLater);
+    if (e instanceof UnavailableError || e instanceof TimeoutError) return close(CloseCode.TryAgainLater);
     if (e instanceof QuotaExceededError) return close(CloseCode.TooManyMessages);
     return close(CloseCode.InternalError);
   }
   if (e instanceof OtherOrganizationError) return close(CloseCode.Forbidden);
-  const frame = (code: ErrorCode, retryAfterMs?: number): SocketFailure =>
-    retryAfterMs === undefined ? { kind: 'frame', code, message: e.message } : { kind: 'frame', code, message: e.message, retryAfterMs };
-  if (e instanceof InvalidArgumentError) return frame(e.reason);
+  const frame = (code: ErrorFrameCode, retryAfterMs?: number): SocketFailure =>
+    retryAfterMs === undefined ? { kind: 'frame', code, message: e.message, serverFault: false } : { kind: 'frame', code, message: e.message, retryAfterMs, serverFault: false };
+  if (e instanceof BadRequestError) return frame(e.reason);
+  if (e instanceof InvalidArgumentError) return frame('invalid_message');
   if (e instanceof RefreshMismatchError) return frame('refresh_mismatch');
   if (e instanceof ForbiddenError) return frame('forbidden');
   if (e instanceof NotFoundError) return frame('not_found');
   if (e instanceof InvalidStateError) return frame('invalid_state');
   if (e instanceof QuotaExceededError) return frame('rate_limited', e.retryAfterMs);
-  if (e instanceof UnavailableError) return frame('unavailable', e.retryAfterMs);
-  return { kind: 'frame', code: 'internal', message: 'internal error' };
+  if (e instanceof UnavailableError || e instanceof TimeoutError) return frame('unavailable', retryAfterMsOf(e));
+  return { kind: 'frame', code: 'internal', message: 'internal error', serverFault: true };
 }
 
 // RFC 6455: the close reason is at most 123 bytes of UTF-8.
@@ -150,23 +152,22 @@ export interface HttpFailure {
 
 /** What a REST request gets for an error: `{error:{code,message}}` with this status and headers. */
 export function httpFailureFor(err: unknown): HttpFailure {
-  const e = toSignalingError(err);
+  const e = toPolyglotError(err);
   const fail = (status: number, code: string, headers: Record<string, string> = {}): HttpFailure => ({ status, code, message: e.message, headers });
-  if (e instanceof InvalidArgumentError) {
-    if (e.reason === 'message_too_large') return fail(413, 'payload_too_large');
-    if (e.reason === 'bad_json') return fail(400, 'bad_json');
-    return fail(400, 'invalid_request');
-  }
+  const retryAfter = (ms: number): Record<string, string> => ({ 'retry-after': String(Math.ceil(ms / 1000)) });
+  if (e instanceof MethodNotAllowedError) return fail(405, 'method_not_allowed', { allow: e.allow.join(', ') });
+  if (e instanceof UnsupportedMediaTypeError) return fail(415, 'unsupported_media_type');
+  if (e instanceof BadRequestError && e.reason === 'message_too_large') return fail(413, 'payload_too_large');
+  if (e instanceof BadRequestError && e.reason === 'bad_json') return fail(400, 'bad_json');
+  if (e instanceof InvalidArgumentError) return fail(400, 'invalid_request');
   if (e instanceof UnauthenticatedError) return fail(401, 'unauthenticated', { 'www-authenticate': 'Bearer' });
-  if (e instanceof ForbiddenError) return fail(403, 'forbidden');
   // Another organization's session is indistinguishable from one that does not exist.
   if (e instanceof OtherOrganizationError) return { status: 404, code: 'not_found', message: 'no such session', headers: {} };
+  if (e instanceof ForbiddenError) return fail(403, 'forbidden');
   if (e instanceof NotFoundError) return fail(404, 'not_found');
-  if (e instanceof MethodNotAllowedError) return fail(405, 'method_not_allowed', { allow: e.allow.join(', ') });
   if (e instanceof SessionEndedError) return fail(409, 'session_ended');
   if (e instanceof InvalidStateError) return fail(409, 'invalid_state');
-  if (e instanceof UnsupportedMediaTypeError) return fail(415, 'unsupported_media_type');
-  if (e instanceof QuotaExceededError) return fail(429, 'rate_limited', { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) });
-  if (e instanceof UnavailableError) return fail(503, 'unavailable', { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) });
+  if (e instanceof QuotaExceededError) return fail(429, 'rate_limited', retryAfter(e.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
+  if (e instanceof UnavailableError || e instanceof TimeoutError) return fail(503, 'unavailable', retryAfter(retryAfterMsOf(e)));
   return { status: 500, code: 'internal', message: 'internal error', headers: {} };
 }

@@ -31,7 +31,7 @@ export interface SignalingConfig {
   drainTimeoutMs: number;
   /** Per-socket caption queue (CaptionSink.ts). */
   captionQueue: CaptionQueueLimits;
-  /** This node's id: NATS presence, logs, metrics. */
+  /** This node's id: its demand bucket entries, logs, metrics. */
   nodeId: string;
 }
 

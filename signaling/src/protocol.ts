@@ -8,8 +8,8 @@
  */
 import { z } from 'zod';
 import { dtlsParametersSchema, rpcResultSchemas, rtpCapabilitiesSchema, rtpParametersSchema } from '../../core/src/sfu/rpcProtocol.js';
-import { ERROR_CODES } from './closeCodes.js';
-import { InvalidArgumentError } from './errors.js';
+import { ERROR_FRAME_CODES } from './closeCodes.js';
+import { BadRequestError } from './errors.js';
 
 /** Text frames larger than this get a `message_too_large` error frame (the socket stays open). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -75,10 +75,10 @@ function salvageRequestId(value: unknown): RequestId | undefined {
 }
 
 /** A decoded frame: the message, or why it was refused plus the request id it carried, if usable. */
-export type DecodedFrame = { ok: true; message: ClientMessage } | { ok: false; error: InvalidArgumentError; requestId: RequestId | undefined };
+export type DecodedFrame = { ok: true; message: ClientMessage } | { ok: false; error: BadRequestError; requestId: RequestId | undefined };
 
 /**
- * One text frame as a typed client message, or an InvalidArgumentError with reason bad_json,
+ * One text frame as a typed client message, or a BadRequestError with reason bad_json,
  * unknown_type or invalid_message.
  */
 export function decodeClientMessage(text: string): DecodedFrame {
@@ -86,11 +86,11 @@ export function decodeClientMessage(text: string): DecodedFrame {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: new InvalidArgumentError('message is not valid JSON', 'bad_json', err), requestId: undefined };
+    return { ok: false, error: new BadRequestError('message is not valid JSON', 'bad_json', err), requestId: undefined };
   }
   const fail = (message: string, reason: 'unknown_type' | 'invalid_message'): DecodedFrame => ({
     ok: false,
-    error: new InvalidArgumentError(message, reason),
+    error: new BadRequestError(message, reason),
     requestId: salvageRequestId(value),
   });
   const envelope = envelopeSchema.safeParse(value);
@@ -189,7 +189,7 @@ export const serverMessageSchemas = {
   sessionEnded: serverMessage('sessionEnded', { reason: z.string() }),
   /** Pushed: this node is shutting down; reconnect (to any node) after about reconnectInMs. */
   goaway: serverMessage('goaway', { reason: z.string(), reconnectInMs: z.number().int().min(0) }),
-  error: serverMessage('error', { ...replyId, code: z.enum(ERROR_CODES), message: z.string(), retryAfterMs: z.number().int().min(0).optional() }),
+  error: serverMessage('error', { ...replyId, code: z.enum(ERROR_FRAME_CODES), message: z.string(), retryAfterMs: z.number().int().min(0).optional() }),
 } as const;
 
 export type ServerMessageType = keyof typeof serverMessageSchemas;
@@ -198,6 +198,11 @@ export type ServerMessage = { [T in ServerMessageType]: ServerMessageOf<T> }[Ser
 
 function isServerMessageType(type: string): type is ServerMessageType {
   return Object.hasOwn(serverMessageSchemas, type);
+}
+
+/** Narrows a decoded server message by its type (TypeScript cannot narrow a generic `T` on its own). */
+export function isServerMessageOf<T extends ServerMessageType>(message: ServerMessage, type: T): message is ServerMessageOf<T> {
+  return message.type === type;
 }
 
 /** For clients (web pages, tests): one server frame as a typed message; throws on anything else. */

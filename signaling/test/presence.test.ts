@@ -18,7 +18,7 @@ tap.test('hosts see the viewer count of their session across signaling nodes', a
   const { client: remote } = await TestClient.authenticated(b.wsUrl, await mint({ ...claims, sub: 'v2' }));
   t.match(await host.next('viewerCount'), { count: 2 }, 'a viewer on another node');
   const { client: speaker } = await TestClient.authenticated(b.wsUrl, await mint({ ...claims, role: 'speaker', sub: 's' }));
-  t.match(await speaker.next('viewerCount'), { count: 2 }, 'a speaker joining node b learns the total (presenceQuery)');
+  t.match(await speaker.next('viewerCount'), { count: 2 }, 'a speaker joining node b learns the total (demand bucket)');
 
   await remote.close();
   t.match(await host.next('viewerCount'), { count: 1 }, 'the remote viewer left');

@@ -1,18 +1,9 @@
 import tap from 'tap';
 import { InvalidArgumentError as CoreInvalidArgumentError, TimeoutError, UnavailableError as CoreUnavailableError } from '../../core/src/errors.js';
-import { backoffDelayMs } from '../src/backoff.js';
+import { reconnectDelayMs } from '../src/reconnectDelay.js';
 import { CloseCode, httpFailureFor, socketFailureFor } from '../src/closeCodes.js';
-import {
-  FloodError,
-  ForbiddenError,
-  InvalidArgumentError,
-  NotFoundError,
-  OtherOrganizationError,
-  QuotaExceededError,
-  SessionEndedError,
-  UnauthenticatedError,
-  UnavailableError,
-} from '../src/errors.js';
+import { ForbiddenError, NotFoundError, QuotaExceededError } from '../../core/src/errors.js';
+import { BadRequestError, FloodError, OtherOrganizationError, SessionEndedError, TokenRefusedError, TryAgainLaterError } from '../src/errors.js';
 import { userIdFor, uuidV5 } from '../src/identity.js';
 import { decodeClientMessage } from '../src/protocol.js';
 import { TokenBucket } from '../src/TokenBucket.js';
@@ -45,7 +36,7 @@ tap.test('backoff: full jitter under an exponential ceiling', async (t) => {
     [40, 0.999, 29_970],
     [-1, 0.5, 250],
   ];
-  for (const [attempt, r, expected] of table) t.equal(backoffDelayMs(attempt, opts, () => r), expected, `attempt ${attempt}, random ${r}`);
+  for (const [attempt, r, expected] of table) t.equal(reconnectDelayMs(attempt, opts, () => r), expected, `attempt ${attempt}, random ${r}`);
 });
 
 tap.test('uuidV5 matches RFC 9562 and is stable per (org, sub)', async (t) => {
@@ -78,11 +69,11 @@ tap.test('decodeClientMessage: one decoder per type, codes for every refusal', a
 
 tap.test('closeCodes: one table from error classes to the wire', async (t) => {
   const open: Array<[Error, object]> = [
-    [new UnauthenticatedError('x', 'expired'), { kind: 'close', code: CloseCode.Unauthenticated }],
+    [new TokenRefusedError('x', 'expired'), { kind: 'close', code: CloseCode.Unauthenticated }],
     [new SessionEndedError('x'), { kind: 'close', code: CloseCode.SessionEnded }],
     [new FloodError('x'), { kind: 'close', code: CloseCode.TooManyMessages }],
     [new ForbiddenError('x'), { kind: 'frame', code: 'forbidden' }],
-    [new InvalidArgumentError('x', 'message_too_large'), { kind: 'frame', code: 'message_too_large' }],
+    [new BadRequestError('x', 'message_too_large'), { kind: 'frame', code: 'message_too_large' }],
     [new QuotaExceededError('x', 250), { kind: 'frame', code: 'rate_limited', retryAfterMs: 250 }],
     [new CoreInvalidArgumentError('bad rtp'), { kind: 'frame', code: 'invalid_message' }],
     [new TimeoutError('slow'), { kind: 'frame', code: 'unavailable', retryAfterMs: 1000 }],
@@ -92,14 +83,14 @@ tap.test('closeCodes: one table from error classes to the wire', async (t) => {
   const auth: Array<[Error, number]> = [
     [new OtherOrganizationError('x'), 4403],
     [new NotFoundError('x'), 4404],
-    [new InvalidArgumentError('x', 'bad_json'), 4401],
-    [new UnavailableError('jwks down', 2000), 1013],
+    [new BadRequestError('x', 'bad_json'), 4401],
+    [new TryAgainLaterError('jwks down', 2000), 1013],
     [new CoreUnavailableError('x'), 1013],
     [new TypeError('bug'), 1011],
   ];
   for (const [err, code] of auth) t.match(socketFailureFor(err, 'auth'), { kind: 'close', code }, `auth: ${err.constructor.name}`);
-  t.match(socketFailureFor(new UnauthenticatedError('x'.repeat(300), 'claims'), 'auth'), { reason: /^x{100,}\.\.\.$/ }, 'long reasons fit in a close frame');
+  t.match(socketFailureFor(new TokenRefusedError('x'.repeat(300), 'claims'), 'auth'), { reason: /^x{100,}\.\.\.$/ }, 'long reasons fit in a close frame');
   t.match(httpFailureFor(new OtherOrganizationError('secret detail')), { status: 404, code: 'not_found', message: 'no such session' });
-  t.match(httpFailureFor(new UnavailableError('x', 1500)), { status: 503, headers: { 'retry-after': '2' } });
+  t.match(httpFailureFor(new TryAgainLaterError('x', 1500)), { status: 503, headers: { 'retry-after': '2' } });
   t.match(httpFailureFor(new TypeError('stack')), { status: 500, message: 'internal error' });
 });

@@ -6,16 +6,25 @@ import { DEMAND_REFRESH_MS, openDemandBucket, type DemandValue } from './demandB
 /** Changes within this window are written together. */
 const COALESCE_MS = 20;
 
+/** A node's viewer sockets of one session: in total, and per caption language. */
+export interface LocalViewers {
+  count: number;
+  byLanguage: Readonly<Record<string, number>>;
+}
+
 /**
- * A signaling node's side of language demand: how many local viewers want each language, per
- * session, written to the demand bucket when it changes and refreshed while it lasts.
+ * A signaling node's side of language demand: how many local sockets read each language, and its
+ * viewer counts, per session, written to the demand bucket when they change and refreshed while
+ * they last.
  */
 export class DemandBoard {
   readonly #kv: KV;
   readonly #node: string;
   readonly #log: Logger;
-  /** session -> language -> local viewers */
+  /** session -> language -> local readers */
   readonly #counts = new Map<string, Map<string, number>>();
+  /** session -> its local viewers, where some are connected */
+  readonly #viewers = new Map<string, LocalViewers>();
   readonly #refresh: NodeJS.Timeout;
   /** Sessions whose entry changed and will be written at the end of the current burst. */
   readonly #dirty = new Set<string>();
@@ -27,7 +36,7 @@ export class DemandBoard {
     this.#node = node;
     this.#log = log;
     this.#refresh = setInterval(() => {
-      for (const session of this.#counts.keys()) this.#write(session);
+      for (const session of this.#sessions()) this.#write(session);
     }, DEMAND_REFRESH_MS);
   }
 
@@ -55,6 +64,17 @@ export class DemandBoard {
     this.#markDirty(session);
   }
 
+  /** The viewer counts of `session` on this node changed (a viewer joined, left or switched language). */
+  setViewers(session: string, viewers: LocalViewers): void {
+    if (viewers.count > 0) this.#viewers.set(session, { count: viewers.count, byLanguage: { ...viewers.byLanguage } });
+    else if (!this.#viewers.delete(session)) return;
+    this.#markDirty(session);
+  }
+
+  #sessions(): Set<string> {
+    return new Set([...this.#counts.keys(), ...this.#viewers.keys()]);
+  }
+
   /**
    * A join or leave storm (a node restarting, a session ending) changes the counts thousands of
    * times in a few milliseconds: the entry is written once per session per burst.
@@ -71,10 +91,10 @@ export class DemandBoard {
   #write(session: string): void {
     if (this.#closed) return;
     const langs = this.#counts.get(session);
+    const viewers = this.#viewers.get(session);
     const key = demandKey(session, this.#node);
-    const op = langs
-      ? this.#kv.put(key, JSON.stringify({ langs: [...langs.keys()], viewers: Object.fromEntries(langs) } satisfies DemandValue))
-      : this.#kv.delete(key);
+    const value: DemandValue = { langs: [...(langs?.keys() ?? [])], ...(viewers ? { viewers: { ...viewers.byLanguage }, viewerCount: viewers.count } : {}) };
+    const op = langs || viewers ? this.#kv.put(key, JSON.stringify(value)) : this.#kv.delete(key);
     op.catch((err: unknown) => this.#log.warn({ err, session }, 'demand update failed; the next refresh retries'));
   }
 
@@ -85,7 +105,8 @@ export class DemandBoard {
     clearInterval(this.#refresh);
     clearTimeout(this.#flush);
     this.#dirty.clear();
-    await Promise.allSettled([...this.#counts.keys()].map((session) => this.#kv.delete(demandKey(session, this.#node))));
+    await Promise.allSettled([...this.#sessions()].map((session) => this.#kv.delete(demandKey(session, this.#node))));
     this.#counts.clear();
+    this.#viewers.clear();
   }
 }

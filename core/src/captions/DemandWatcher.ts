@@ -1,24 +1,27 @@
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../events.js';
-import { DEMAND_TTL_MS, demandValueSchema, openDemandBucket } from './demandBucket.js';
+import { DEMAND_TTL_MS, demandValueSchema, openDemandBucket, type DemandValue } from './demandBucket.js';
 
 export type DemandWatcherEvents = {
   /** The set of wanted languages changed: `added` became wanted, `removed` is wanted by nobody now. */
   change: [{ langs: ReadonlySet<string>; added: string[]; removed: string[] }];
+  /** A node's entry was written, deleted or expired (its viewer counts may differ; see `nodes`). */
+  nodes: [];
 };
 
 /**
- * The caption pipeline's view of one session's language demand: the union of every signaling
- * node's languages, from live entries only (see demandBucket.ts for why expiry is ours).
+ * One session's demand as every signaling node wrote it, from live entries only (see
+ * demandBucket.ts for why expiry is ours): the union of the languages is the caption pipeline's
+ * view; the per-node entries give signaling its viewer counts across nodes.
  */
 export class DemandWatcher extends SafeEmitter<DemandWatcherEvents> {
   readonly session: string;
   readonly #watch: QueuedIterator<KvEntry>;
   readonly #log: Logger;
   readonly #now: () => number;
-  /** node -> languages and when that node last wrote them */
-  readonly #nodes = new Map<string, { langs: string[]; at: number }>();
+  /** node -> its entry and when that node last wrote it */
+  readonly #nodes = new Map<string, { value: DemandValue; at: number }>();
   #langs = new Set<string>();
   readonly #sweep: NodeJS.Timeout;
   readonly #pump: Promise<void>;
@@ -46,6 +49,14 @@ export class DemandWatcher extends SafeEmitter<DemandWatcherEvents> {
     return this.#langs;
   }
 
+  /** Each live node's entry, by node id. */
+  get nodes(): ReadonlyMap<string, DemandValue> {
+    const cutoff = this.#now() - DEMAND_TTL_MS;
+    const live = new Map<string, DemandValue>();
+    for (const [node, { value, at }] of this.#nodes) if (at >= cutoff) live.set(node, value);
+    return live;
+  }
+
   #apply(entry: KvEntry): void {
     const node = entry.key.slice(this.session.length + 1);
     if (entry.operation !== 'PUT') {
@@ -62,25 +73,29 @@ export class DemandWatcher extends SafeEmitter<DemandWatcherEvents> {
         this.#log.warn({ key: entry.key }, 'malformed demand entry ignored');
         return;
       }
-      this.#nodes.set(node, { langs: parsed.data.langs, at: entry.created.getTime() });
+      this.#nodes.set(node, { value: parsed.data, at: entry.created.getTime() });
     }
-    this.#recompute();
+    this.#recompute(true);
   }
 
-  #recompute(): void {
+  /** Drops expired entries and emits what changed; `entryChanged`: an entry was just written or deleted. */
+  #recompute(entryChanged = false): void {
     const cutoff = this.#now() - DEMAND_TTL_MS;
     const next = new Set<string>();
-    for (const [node, { langs, at }] of this.#nodes) {
+    let expired = false;
+    for (const [node, { value, at }] of this.#nodes) {
       if (at < cutoff) {
         this.#nodes.delete(node);
+        expired = true;
         continue;
       }
-      for (const lang of langs) next.add(lang);
+      for (const lang of value.langs) next.add(lang);
     }
     const added = [...next].filter((l) => !this.#langs.has(l));
     const removed = [...this.#langs].filter((l) => !next.has(l));
     this.#langs = next;
     if (added.length > 0 || removed.length > 0) this.safeEmit('change', { langs: next, added, removed });
+    if (expired || entryChanged) this.safeEmit('nodes');
   }
 
   /** Idempotent. */

@@ -1,7 +1,7 @@
-import { backoffDelayMs, DEFAULT_BACKOFF } from '../../src/backoff.js';
+import { DEFAULT_RECONNECT_DELAY, reconnectDelayMs } from '../../src/reconnectDelay.js';
 import { TERMINAL_CLOSE_CODES } from '../../src/closeCodes.js';
 import { RequestError } from './RequestError.js';
-import { decodeServerMessage, type ClientMessage, type ServerMessage, type ServerMessageOf, type ServerMessageType } from '../../src/protocol.js';
+import { decodeServerMessage, isServerMessageOf, type ClientMessage, type ServerMessage, type ServerMessageOf, type ServerMessageType } from '../../src/protocol.js';
 
 /** A client message as the caller writes it; the client adds the request id. */
 export type Outgoing = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, 'id'> : never) : never;
@@ -59,8 +59,7 @@ export class SignalingClient {
     return new Promise<ServerMessageOf<T>>((resolve, reject) => {
       this.#pending.set(id, {
         expect,
-        // Decoded already; the check on `type` is what the cast states (TS cannot narrow a generic T).
-        resolve: (m) => (m.type === expect ? resolve(m as ServerMessageOf<T>) : reject(new RequestError('internal', `expected ${expect}, got ${m.type}`))),
+        resolve: (m) => (isServerMessageOf(m, expect) ? resolve(m) : reject(new RequestError('internal', `expected ${expect}, got ${m.type}`))),
         reject,
       });
       ws.send(JSON.stringify({ ...message, id }));
@@ -144,7 +143,7 @@ export class SignalingClient {
       this.#finish(code, reason);
       return;
     }
-    const delay = backoffDelayMs(this.#attempt, DEFAULT_BACKOFF);
+    const delay = reconnectDelayMs(this.#attempt, DEFAULT_RECONNECT_DELAY);
     this.#attempt += 1;
     this.#emit('status', `disconnected (${code}); retrying in ${Math.round(delay / 100) / 10} s`);
     clearTimeout(this.#reconnectTimer);

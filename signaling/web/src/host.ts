@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/closeCodes.js';
 import { byId, readFragment, signalingUrl } from './fragment.js';
 import { LevelMeter } from './LevelMeter.js';
 import { Publisher } from './Publisher.js';
@@ -210,7 +211,7 @@ client.on('stopped', (info) => {
   meter?.close();
   stopSource?.();
   wantPublishing = false;
-  if (info.sessionEnded || info.code === 4410) setState('ended', 'the session has ended');
+  if (info.sessionEnded || info.code === CloseCode.SessionEnded) setState('ended', 'the session has ended');
   else setState('error', `disconnected: ${info.reason || info.code}`);
 });
 

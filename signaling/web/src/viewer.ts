@@ -1,3 +1,4 @@
+import { CloseCode } from '../../src/closeCodes.js';
 import { DebugOverlay, type FinalDelay } from './DebugOverlay.js';
 import { byId, readFragment, signalingUrl } from './fragment.js';
 import { Listener, type InboundAudioStats } from './Listener.js';
@@ -246,7 +247,7 @@ client.on('push', (message) => {
 client.on('stopped', (info) => {
   void listener.stop().catch(() => undefined); // the socket is gone: nothing to release remotely
   hooks.consumers = 0;
-  if (info.sessionEnded || info.code === 4410) {
+  if (info.sessionEnded || info.code === CloseCode.SessionEnded) {
     transcript.note('The session has ended. Thank you for watching.');
     emptyEl.hidden = true;
     setState('ended', 'the session has ended');
