@@ -29,6 +29,13 @@ for tool in pkg-config g++ python3; do
 	command -v "$tool" >/dev/null || { echo "build.sh: '$tool' is missing; run 'make setup' as root" >&2; exit 1; }
 done
 
+# One build at a time per version: a second `make setup` (another checkout, a CI run) waits for the
+# first and then finds its binary, instead of wiping the build directory under it.
+mkdir -p "$cache"
+exec 9>"$cache/build-$version.lock"
+flock 9
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+
 work="$cache/build-$version"
 rm -rf "$work" && mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
