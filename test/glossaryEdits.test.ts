@@ -1,34 +1,14 @@
 // Glossary edits in Postgres (sql's GlossaryVersions) reaching translations (sidecars/client's
 // TranslationClient, with the real DeepL engine behind a worker): the two packages as the SFU's
 // caption service wires them.
-import type { Kysely } from 'kysely';
 import tap from 'tap';
-import { createDb, GlossaryVersions, migrateToLatest, type Database } from '../sql/src/index.js';
-import { createTestDatabase } from '../core/test/support/infra.js';
+import { GlossaryVersions } from '../sql/src/index.js';
+import { migratedDb, seedGlossary } from '../sql/test/fixtures/testDb.js';
 import { TranslationCache, TranslationClient } from '../sidecars/client/src/index.js';
-import { newRegistry, quiet, redisFor, startEngines, StaticDirectory, type Test } from '../sidecars/client/test/_harness.js';
+import { newRegistry, quiet, redisFor, startEngines, StaticDirectory } from '../sidecars/client/test/_harness.js';
 import { ManualClock } from '../sidecars/client/test/ManualClock.js';
 
-async function migratedDb(t: Test): Promise<Kysely<Database>> {
-  const db = createDb({ url: await createTestDatabase(t), poolMax: 2, applicationName: 'client-test' });
-  t.teardown(() => db.destroy());
-  await migrateToLatest(db);
-  return db;
-}
 
-async function seedGlossary(db: Kysely<Database>) {
-  const org = await db.insertInto('organizations').values({ name: 'Acme' }).returning('id').executeTakeFirstOrThrow();
-  const glossary = await db
-    .insertInto('glossaries')
-    .values({ organization_id: org.id, source_language: 'en', target_language: 'de' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('glossary_entries')
-    .values({ glossary_id: glossary.id, organization_id: org.id, source_term: 'keynote', target_term: 'Hauptvortrag' })
-    .execute();
-  return { orgId: org.id, glossaryId: glossary.id };
-}
 
 tap.test('a glossary edit in Postgres changes the next translation; the old cache entry is never served', async (t) => {
   const db = await migratedDb(t);

@@ -1,8 +1,6 @@
-import type { Kysely } from 'kysely';
 import tap from 'tap';
-import type { Database } from '../src/Database.js';
 import { GlossaryVersions } from '../src/glossary/GlossaryVersions.js';
-import { migratedDb } from './fixtures/testDb.js';
+import { migratedDb, seedGlossary } from './fixtures/testDb.js';
 
 /** Time that moves only when the test says so. */
 class ManualClock {
@@ -15,19 +13,6 @@ class ManualClock {
   }
 }
 
-async function seedGlossary(db: Kysely<Database>) {
-  const org = await db.insertInto('organizations').values({ name: 'Acme' }).returning('id').executeTakeFirstOrThrow();
-  const glossary = await db
-    .insertInto('glossaries')
-    .values({ organization_id: org.id, source_language: 'en', target_language: 'de' })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await db
-    .insertInto('glossary_entries')
-    .values({ glossary_id: glossary.id, organization_id: org.id, source_term: 'keynote', target_term: 'Hauptvortrag' })
-    .execute();
-  return { orgId: org.id, glossaryId: glossary.id };
-}
 
 tap.test('the current version and entries per target, remembered for ttlMs', async (t) => {
   const db = await migratedDb(t);
