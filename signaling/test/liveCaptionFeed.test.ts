@@ -52,7 +52,7 @@ tap.test('the feed starts after the last stored final and delivers each later on
   const nc = await natsConnection(t);
   const session = randomUUID();
   const pub = await ScriptedCaptions.open(nc, session);
-  await pub.finals('es', 0, 4);
+  await pub.finals('es', 1, 4);
   const observer = new SafeEmitter<CaptionObserverEvents>();
   const encoded: string[] = [];
   observer.on('encoded', (final, source) => encoded.push(`${final ? 'final' : 'interim'}:${source}`));
@@ -91,16 +91,16 @@ tap.test('interims: only while someone reads live, and never one older than the 
   await pub.interim('fr', 1);
   live = true;
   const second = onceEvent(feed, '@interim');
-  await pub.interim('fr', 2);
-  t.same((await second)[0].seq, 2);
+  await pub.interim('fr', 1);
+  t.same((await second)[0].seq, 1);
   const final = onceEvent(feed, '@final');
-  await pub.final('fr', 2);
+  await pub.final('fr', 1);
   await final;
-  await pub.interim('fr', 2); // stale: its final is out
+  await pub.staleInterim('fr', 1); // its final is out
   const third = onceEvent(feed, '@interim');
-  await pub.interim('fr', 3);
+  await pub.interim('fr', 2);
   await third;
-  t.same(interims, [2, 3], 'none while nobody read live, none stale');
+  t.same(interims, [1, 2], 'none while nobody read live, none stale');
 });
 
 tap.test('after close, nothing more is delivered and settled() resolves', async (t) => {
