@@ -23,7 +23,7 @@
  * and come back as the same class from core/src/errors.ts.
  */
 import { z } from 'zod';
-import { InternalError, InvalidArgumentError, POLYGLOT_ERROR_CODES, PolyglotError, errorForCode } from '../errors.js';
+import { InternalError, InvalidArgumentError, POLYGLOT_ERROR_CODES, PolyglotError, QuotaExceededError, errorForCode } from '../errors.js';
 import { subjectTokenSchema } from '../subjects.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +244,8 @@ export type RpcRequest = { [M in RpcMethod]: { method: M; params: RpcParams<M> }
 // ---------------------------------------------------------------------------------------------
 // Replies (placement and RPC alike)
 
-const errorBodySchema = z.object({ code: z.enum(POLYGLOT_ERROR_CODES), message: z.string() });
+/** `retryAfterMs`: a quota_exceeded error's hint (QuotaExceededError.retryAfterMs), when it has one. */
+const errorBodySchema = z.object({ code: z.enum(POLYGLOT_ERROR_CODES), message: z.string(), retryAfterMs: z.number().int().min(0).optional() });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type Reply<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
 
@@ -407,10 +408,11 @@ export function decodeNodeMessage(data: Uint8Array): NodeMessage {
 // Errors on the wire: the one place where our classes and the reply codes meet
 
 export function errorToWire(err: unknown): ErrorBody {
+  if (err instanceof QuotaExceededError && err.retryAfterMs !== undefined) return { code: err.code, message: err.message, retryAfterMs: Math.max(0, Math.round(err.retryAfterMs)) };
   if (PolyglotError.is(err)) return { code: err.code, message: err.message };
   return { code: 'internal', message: 'internal error' };
 }
 
 function errorFromWire(body: ErrorBody): PolyglotError {
-  return errorForCode(body.code, body.message);
+  return errorForCode(body.code, body.message, body.retryAfterMs);
 }
