@@ -12,7 +12,7 @@
  *   pc.v1.sfu.<node>.rpc            request/reply, queue group `sfu-rpc` (one node id may run as
  *                                   several processes only behind a shared router state: today one).
  *                                   Body {method, params}; reply {ok:true,result}|{ok:false,error}.
- *   pc.v1.sfu.announce              every node, every `intervalMs` (2 s): {type:'announce', node, load};
+ *   pc.v1.sfu.announce              every node, every `intervalMs` (2 s): {type:'announce', node, instance, load};
  *                                   on shutdown: {type:'goaway', node} (send no new RPCs to it,
  *                                   ask placement again).
  *   pc.v1.sfu.s.<session>.events    what happened to a session's media: producer added/closed,
@@ -291,6 +291,11 @@ export const nodeMessageSchema = z.discriminatedUnion('type', [
     at: z.number(),
     /** The next announcement is due within this; treat a node silent for 3 intervals as gone. */
     intervalMs: z.number().int().positive(),
+    /**
+     * New for every start of the node's process: another value under the same node id means the
+     * process restarted and every session's media on it is gone (no sessionClosed was sent).
+     */
+    instance: z.string().min(1).max(64).optional(),
     load: z.object({
       workers: z.number().int().min(0),
       sessions: z.number().int().min(0),
