@@ -12,6 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { connect } from 'nats';
 import pg from 'pg';
 import t from 'tap';
+import { WebSocket } from 'ws';
+import { decodeServerMessage, type ServerMessageOf } from '../signaling/src/protocol.js';
 import type { CaptionEvent } from '../core/src/captions/CaptionEvent.js';
 import { DemandBoard } from '../core/src/captions/DemandBoard.js';
 import { FinalCaptionFeed } from '../core/src/captions/FinalCaptionFeed.js';
@@ -65,6 +67,25 @@ async function sfuPid(upPid: number): Promise<number | undefined> {
   return undefined;
 }
 
+/**
+ * A captions-only viewer on signaling's WebSocket, as the viewer page is: reads `lang` from the
+ * first final and keeps the finals it is sent, and how (if ever) its socket closed.
+ */
+async function captionViewer(baseUrl: string, token: string, lang: string) {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
+  const finals: Array<ServerMessageOf<'caption'>> = [];
+  let closeCode: number | undefined;
+  ws.on('close', (code) => (closeCode = code));
+  ws.on('message', (data: Buffer) => {
+    const message = decodeServerMessage(data.toString('utf8'));
+    if (message.type === 'welcome') ws.send(JSON.stringify({ type: 'setLanguage', language: lang, afterSeq: -1 }));
+    else if (message.type === 'caption' && message.final) finals.push(message);
+  });
+  await once(ws, 'open');
+  ws.send(JSON.stringify({ type: 'auth', token }));
+  return { finals, closeCode: () => closeCode, close: () => ws.close() };
+}
+
 function publish(env: NodeJS.ProcessEnv, session: string, wav: string) {
   const child = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', wav], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   return { child, exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]> };
@@ -78,7 +99,13 @@ t.test('8c: the SFU process SIGKILLed mid-session is restarted; captions resume;
   const nc = await connect({ servers: infra.PC_NATS_URL });
   t.teardown(() => nc.close());
 
-  const { session } = await createLiveSession(platform.baseUrl, randomUUID());
+  const { session, viewerUrl } = await createLiveSession(platform.baseUrl, randomUUID());
+  const viewerToken = new URLSearchParams(new URL(viewerUrl).hash.slice(1)).get('token') ?? '';
+  const viewers = { en: await captionViewer(platform.baseUrl, viewerToken, 'en'), es: await captionViewer(platform.baseUrl, viewerToken, 'es') };
+  t.teardown(() => {
+    viewers.en.close();
+    viewers.es.close();
+  });
   const received: Record<string, CaptionEvent[]> = { en: [], es: [] };
   for (const lang of ['en', 'es']) {
     const feed = await FinalCaptionFeed.open(nc, session, lang);
@@ -125,6 +152,16 @@ t.test('8c: the SFU process SIGKILLed mid-session is restarted; captions resume;
     const seqs = received[lang]!.map((e) => e.seq);
     t.same(seqs, seqs.map((_, i) => i + 1), `${lang}: finals numbered 1..${seqs.length}, no gap, no duplicate, across the crash`);
     t.equal(new Set(received[lang]!.map((e) => e.segment)).size, seqs.length, `${lang}: no segment twice`);
+  }
+  for (const lang of ['en', 'es'] as const) {
+    const viewer = viewers[lang];
+    await until(`the ${lang} viewer has every final`, () => viewer.finals.length >= received[lang]!.length, 20_000);
+    t.same(
+      viewer.finals.map((c) => [c.seq, c.segment, c.text]),
+      received[lang]!.map((e) => [e.seq, e.segment, e.text]),
+      `${lang} viewer's transcript: every final exactly once, in order, across the crash`,
+    );
+    t.equal(viewer.closeCode(), undefined, `${lang} viewer's caption socket stayed open through the crash`);
   }
   t.ok(received.en!.length > enBefore, `captions resumed after the restart (${enBefore} -> ${received.en!.length} English finals)`);
 
