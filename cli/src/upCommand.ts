@@ -14,6 +14,7 @@ import { infraStateFile, persistentInfraOptions, readInfraState } from '../../co
 import { ServerProcess } from '../../core/src/infra/ServerProcess.js';
 import { moduleLog } from '../../core/src/log.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
+import { RestartingService } from './RestartingService.js';
 import { UsageError } from './UsageError.js';
 
 const log = moduleLog('up');
@@ -38,6 +39,19 @@ interface Service {
   entry: string;
   env: NodeJS.ProcessEnv;
   ready: () => Promise<boolean>;
+  /**
+   * Started again (with backoff) when it dies on its own, instead of stopping everything: the SFU,
+   * whose clients re-run their media setup by themselves. In production the process manager does
+   * this (docs/operations.md).
+   */
+  restart?: boolean;
+}
+
+/** A process `up` runs, and how it ends for good (the reason is printed). */
+interface Running {
+  name: string;
+  ended: Promise<string>;
+  stop(timeoutMs: number): Promise<void>;
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -66,7 +80,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
   const infra: { env: InfraEnv; stop(): Promise<void> } = running
     ? { env: running.env, stop: async () => {} } // not ours to stop
     : await LocalInfra.start(persistentInfraOptions(cfg));
-  const started: ServerProcess[] = [];
+  const started: Running[] = [];
   const logDir = path.join(cfg.dataDir, 'logs');
   let registry: WorkerRegistry | undefined;
   const nc = await connect({ servers: infra.env.PC_NATS_URL, name: 'polyglot-up' });
@@ -94,27 +108,38 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       { name: 'history', entry: 'sql/src/history/main.ts', env: { PC_HISTORY_METRICS_PORT: String(historyPort) }, ready: () => httpOk(`http://127.0.0.1:${historyPort}/healthz`) },
       { name: 'stt-local', entry: 'sidecars/stt-local/src/main.ts', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
       { name: 'mt-local', entry: 'sidecars/mt-local/src/main.ts', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
-      { name: 'sfu', entry: 'sfu/src/main.ts', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`) },
+      { name: 'sfu', entry: 'sfu/src/main.ts', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`), restart: true },
       { name: 'signaling', entry: 'signaling/src/main.ts', env: { PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
     ];
     await mkdir(logDir, { recursive: true });
     for (const service of services) {
-      const output = openSync(path.join(logDir, `${service.name}.log`), 'a');
-      const proc = new ServerProcess({
-        name: service.name,
-        command: process.execPath,
-        args: nodeArgsFor(service.entry),
-        stopSignal: 'SIGTERM',
-        env: { ...env, ...service.env },
-        output,
-        log,
-      });
-      closeSync(output);
-      started.push(proc);
+      const logFile = path.join(logDir, `${service.name}.log`);
+      const spawnOne = (): ServerProcess => {
+        const output = openSync(logFile, 'a');
+        try {
+          return new ServerProcess({ name: service.name, command: process.execPath, args: nodeArgsFor(service.entry), stopSignal: 'SIGTERM', env: { ...env, ...service.env }, output, log });
+        } finally {
+          closeSync(output);
+        }
+      };
       try {
-        await proc.waitReady(service.ready, 60_000);
+        if (service.restart) {
+          const supervised = new RestartingService({
+            name: service.name,
+            spawn: spawnOne,
+            ready: service.ready,
+            log,
+            onRestarted: (n) => process.stdout.write(`  ${service.name.padEnd(10)} restarted after a crash (${n}); see ${logFile}\n`),
+          });
+          started.push({ name: service.name, ended: supervised.gaveUp, stop: (ms) => supervised.stop(ms) });
+          await supervised.start();
+        } else {
+          const proc = spawnOne();
+          started.push({ name: service.name, ended: proc.exited.then(() => `${service.name} stopped unexpectedly`), stop: (ms) => proc.stop(ms) });
+          await proc.waitReady(service.ready, 60_000);
+        }
       } catch (err) {
-        throw new Error(`${service.name} did not start: see ${path.join(logDir, `${service.name}.log`)}`, { cause: err });
+        throw new Error(`${service.name} did not start: see ${logFile}`, { cause: err });
       }
       process.stdout.write(`  ${service.name.padEnd(10)} ready\n`);
     }
@@ -136,18 +161,17 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       await fetch(`${base}/api/sessions/${session}/start`, { method: 'POST', headers: { authorization: `Bearer ${host}` } });
       const sessionHost = await signDevToken(secret, { org: DEMO_ORG, sub: 'demo-host', role: 'host', session, name: 'Demo host', ttlSeconds: 86_400 });
       const output = openSync(path.join(logDir, 'publisher.log'), 'a');
-      started.push(
-        new ServerProcess({
-          name: 'publisher',
-          command: process.execPath,
-          args: [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
-          stopSignal: 'SIGTERM',
-          env,
-          output,
-          log,
-        }),
-      );
+      const publisher = new ServerProcess({
+        name: 'publisher',
+        command: process.execPath,
+        args: [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
+        stopSignal: 'SIGTERM',
+        env,
+        output,
+        log,
+      });
       closeSync(output);
+      started.push({ name: 'publisher', ended: publisher.exited.then(() => 'publisher stopped unexpectedly'), stop: (ms) => publisher.stop(ms) });
       process.stdout.write(
         [
           '',
@@ -174,10 +198,10 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
         '',
       ].join('\n'),
     );
-    const exited = started.map((p) => p.exited.then(() => p.name));
-    const outcome = await Promise.race([once(process, 'SIGINT').then(() => 'signal'), once(process, 'SIGTERM').then(() => 'signal'), ...exited]);
+    const ended = started.map((p) => p.ended.then((reason) => ({ name: p.name, reason })));
+    const outcome = await Promise.race([once(process, 'SIGINT').then(() => 'signal' as const), once(process, 'SIGTERM').then(() => 'signal' as const), ...ended]);
     if (outcome !== 'signal') {
-      process.stderr.write(`polyglot up: ${outcome} stopped unexpectedly (see ${path.join(logDir, `${outcome}.log`)}); stopping everything\n`);
+      process.stderr.write(`polyglot up: ${outcome.reason} (see ${path.join(logDir, `${outcome.name}.log`)}); stopping everything\n`);
       return 1;
     }
     return 0;

@@ -110,8 +110,8 @@ export class InternalError extends PolyglotError {
   }
 }
 
-/** The class of `code`, for an error that crossed the wire as a code and a message. */
-export function errorForCode(code: ErrorCode, message: string): PolyglotError {
+/** The class of `code`, for an error that crossed the wire as a code, a message and maybe a retry hint. */
+export function errorForCode(code: ErrorCode, message: string, retryAfterMs?: number): PolyglotError {
   switch (code) {
     case 'invalid_argument':
       return new InvalidArgumentError(message);
@@ -124,7 +124,7 @@ export function errorForCode(code: ErrorCode, message: string): PolyglotError {
     case 'forbidden':
       return new ForbiddenError(message);
     case 'quota_exceeded':
-      return new QuotaExceededError(message);
+      return new QuotaExceededError(message, retryAfterMs);
     case 'unavailable':
       return new UnavailableError(message);
     case 'timeout':

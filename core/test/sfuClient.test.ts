@@ -49,6 +49,21 @@ t.test('an error reply comes back as the class it left as, with its retryable', 
   }
 });
 
+t.test('a quota_exceeded reply keeps its retry hint', async (t) => {
+  const reply = encode({ ok: false, error: errorToWire(new QuotaExceededError('node full', 5_000)) });
+  t.throws(() => decodeRpcReply('closePeer', reply), { code: 'quota_exceeded', retryAfterMs: 5_000, message: 'node full' });
+  const bare = encode({ ok: false, error: errorToWire(new QuotaExceededError('peer bound')) });
+  const err = (() => {
+    try {
+      decodeRpcReply('closePeer', bare);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  t.ok(err instanceof QuotaExceededError && err.retryAfterMs === undefined, 'none when the error had none');
+});
+
 t.test('errors that are not ours leave as internal, without their message', async (t) => {
   t.same(errorToWire(new TypeError('secret stack detail')), { code: 'internal', message: 'internal error' });
   t.throws(() => decodeRpcReply('closePeer', encode({ ok: false, error: { code: 'teapot', message: 'x' } })), InternalError, 'an unknown code is a malformed reply');

@@ -5,6 +5,7 @@ import { moduleLog } from '../../core/src/log.js';
 import { InternalError, InvalidArgumentError, InvalidStateError, NotFoundError, PolyglotError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { MediaWorkerPool } from './MediaWorkerPool.js';
+import { MediaQuota, defaultMediaLimits, type MediaLease } from './MediaQuota.js';
 import type { DtlsParameters, IceCandidate, IceParameters, ProducerInfo, RtpCapabilities, RtpParameters } from '../../core/src/sfu/rpcProtocol.js';
 
 const moduleLogger = moduleLog('SessionMedia');
@@ -29,6 +30,8 @@ export interface SessionMediaOptions {
   listen: MediaListenOptions;
   /** Past this many consumer slots on a router, new viewers get a router on another worker. */
   maxConsumersPerRouter: number;
+  /** The process's media bounds, shared by its sessions; by default one of this session's own, from the port range. */
+  quota?: MediaQuota;
   log?: Logger;
 }
 
@@ -74,6 +77,7 @@ interface TransportRecord {
   slot: RouterSlot;
   connected: boolean;
   consumers: Set<string>;
+  lease: MediaLease | undefined;
 }
 
 interface ProducerRecord {
@@ -122,6 +126,7 @@ export class SessionMedia extends SafeEmitter<SessionMediaEvents> {
   readonly #opts: SessionMediaOptions;
   readonly #log: Logger;
   readonly #origin: RouterSlot;
+  readonly #quota: MediaQuota;
   readonly #slots = new Map<string, RouterSlot>();
   readonly #transports = new Map<string, TransportRecord>();
   readonly #producers = new Map<string, ProducerRecord>();
@@ -138,6 +143,7 @@ export class SessionMedia extends SafeEmitter<SessionMediaEvents> {
     this.#opts = opts;
     this.#log = (opts.log ?? moduleLogger).child({ sessionId: opts.session });
     this.#origin = origin;
+    this.#quota = opts.quota ?? new MediaQuota(defaultMediaLimits(opts.listen.portRange));
     this.#adoptSlot(origin);
   }
 
@@ -276,19 +282,24 @@ export class SessionMedia extends SafeEmitter<SessionMediaEvents> {
     if (!router.canConsume({ producerId, rtpCapabilities: caps })) {
       throw new InvalidArgumentError(`rtpCapabilities cannot consume producer ${producerId}`);
     }
+    // Counted before the await, so concurrent requests cannot overshoot the bound.
+    const lease = record.kind === 'direct' ? undefined : this.#quota.acquireConsumer(this.session, peer);
     let consumer: types.Consumer;
     try {
       consumer = await record.transport.consume({ producerId, rtpCapabilities: caps, paused: record.kind === 'webrtc' });
     } catch (err) {
+      lease?.release();
       throw mediasoupError(`consume ${producerId} on ${transportId}`, err);
     }
     if (this.#closed || record.transport.closed) {
+      lease?.release();
       consumer.close();
       throw new InvalidStateError(`transport ${transportId} closed`);
     }
     this.#consumers.set(consumer.id, { consumer, peer, transport: record });
     record.consumers.add(consumer.id);
     consumer.observer.once('close', () => {
+      lease?.release();
       this.#consumers.delete(consumer.id);
       record.consumers.delete(consumer.id);
     });
@@ -356,22 +367,31 @@ export class SessionMedia extends SafeEmitter<SessionMediaEvents> {
     create: (router: types.Router) => Promise<T>,
   ): Promise<T> {
     if (this.#closed) throw new InvalidStateError(`session ${this.session} closed`);
-    const slot = direction === 'send' ? this.#origin : await this.#slotForViewer();
-    slot.pending += 1;
+    // Counted before any await, so a peer sending many requests at once cannot overshoot.
+    const lease = kind === 'direct' ? undefined : this.#quota.acquireTransport(this.session, peer, direction);
+    let slot: RouterSlot;
     let transport: T;
     try {
-      transport = await create(slot.router);
+      slot = direction === 'send' ? this.#origin : await this.#slotForViewer();
+      slot.pending += 1;
+      try {
+        transport = await create(slot.router);
+      } catch (err) {
+        throw mediasoupError(`create ${kind} transport`, err);
+      } finally {
+        slot.pending -= 1;
+      }
     } catch (err) {
-      throw mediasoupError(`create ${kind} transport`, err);
-    } finally {
-      slot.pending -= 1;
+      lease?.release();
+      throw err;
     }
     if (this.#closed || slot.router.closed) {
+      lease?.release();
       transport.close();
       throw new InvalidStateError(`session ${this.session} closed`);
     }
     // Only WebRTC transports need connect(): a direct one has no remote, a comedia one learns it.
-    const record: TransportRecord = { transport, kind, peer, direction, slot, connected: kind !== 'webrtc', consumers: new Set() };
+    const record: TransportRecord = { transport, kind, peer, direction, slot, connected: kind !== 'webrtc', consumers: new Set(), lease };
     this.#transports.set(transport.id, record);
     slot.transports.add(record);
     transport.observer.once('close', () => this.#transportClosed(record));
@@ -380,6 +400,7 @@ export class SessionMedia extends SafeEmitter<SessionMediaEvents> {
   }
 
   #transportClosed(record: TransportRecord): void {
+    record.lease?.release();
     if (this.#closed) return;
     this.#transports.delete(record.transport.id);
     const { slot } = record;

@@ -53,6 +53,28 @@ export class SfuMetrics {
         for (const { pid, consumers } of pool.loads()) this.set({ pid: String(pid) }, consumers);
       },
     });
+    const refusals = new Counter({
+      name: 'pc_sfu_media_limit_refusals_total',
+      help: 'Transport and consumer requests refused by a media bound (quota_exceeded), by bound',
+      labelNames: ['limit'],
+      registers,
+    });
+    node.quota.observer.on('refused', ({ limit }) => refusals.inc({ limit }));
+    new Gauge({ name: 'pc_sfu_transports', help: 'WebRTC and plain transports open (each holds one RTC port)', registers, collect() { this.set(node.quota.transports); } });
+    const limits = node.quota.limits;
+    new Gauge({
+      name: 'pc_sfu_media_limit',
+      help: 'The configured media bounds',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.set({ limit: 'send_transports_per_peer' }, limits.sendTransportsPerPeer);
+        this.set({ limit: 'recv_transports_per_peer' }, limits.recvTransportsPerPeer);
+        this.set({ limit: 'consumers_per_peer' }, limits.consumersPerPeer);
+        this.set({ limit: 'transports_per_session' }, limits.transportsPerSession);
+        this.set({ limit: 'transports_per_node' }, limits.transportsPerNode);
+      },
+    });
     new Gauge({ name: 'pc_sfu_draining', help: '1 while the node shuts down', registers, collect() { this.set(node.draining ? 1 : 0); } });
   }
 }

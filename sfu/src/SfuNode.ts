@@ -7,6 +7,7 @@ import { moduleLog } from '../../core/src/log.js';
 import { decodeRpcRequest, encode, errorToWire, type NodeLoad, type Reply, type RpcRequest, type SessionEvent } from '../../core/src/sfu/rpcProtocol.js';
 import { sfuRpcSubject, sfuSessionEventsSubject } from '../../core/src/subjects.js';
 import type { MediaWorkerPool } from './MediaWorkerPool.js';
+import { MediaQuota, defaultMediaLimits, type MediaLimits } from './MediaQuota.js';
 import { SessionMedia, type MediaListenOptions, type SessionCloseReason } from './SessionMedia.js';
 import { SfuPlacement } from './SfuPlacement.js';
 
@@ -19,6 +20,8 @@ export interface SfuNodeOptions {
   pool: MediaWorkerPool;
   listen: MediaListenOptions;
   maxConsumersPerRouter: number;
+  /** Bounds on client-created media; by default `defaultMediaLimits` of the listen port range. */
+  limits?: MediaLimits;
   announceIntervalMs?: number;
   /** Placement claims expire after this (a session outliving it is simply claimed again). */
   placementTtlMs?: number;
@@ -44,6 +47,8 @@ export type SfuNodeObserverEvents = {
 export class SfuNode {
   readonly observer = new SafeEmitter<SfuNodeObserverEvents>();
   readonly node: string;
+  /** The process's media bounds and what counts against them (shared by every session). */
+  readonly quota: MediaQuota;
   readonly #opts: Required<SfuNodeOptions>;
   readonly #nc: NatsConnection;
   readonly #log: Logger;
@@ -58,6 +63,7 @@ export class SfuNode {
   private constructor(opts: Required<SfuNodeOptions>) {
     this.#opts = opts;
     this.node = opts.node;
+    this.quota = new MediaQuota(opts.limits);
     this.#nc = opts.nc;
     this.#log = moduleLogger.child({ node: opts.node });
     this.#rpcSub = opts.nc.subscribe(sfuRpcSubject(opts.node), { queue: RPC_QUEUE, callback: (_err, msg) => this.#track(this.#onRpc(msg)) });
@@ -73,7 +79,12 @@ export class SfuNode {
   }
 
   static async start(opts: SfuNodeOptions): Promise<SfuNode> {
-    const sfu = new SfuNode({ announceIntervalMs: DEFAULT_SFU_ANNOUNCE_INTERVAL_MS, placementTtlMs: DEFAULT_PLACEMENT_TTL_MS, ...opts });
+    const sfu = new SfuNode({
+      announceIntervalMs: DEFAULT_SFU_ANNOUNCE_INTERVAL_MS,
+      placementTtlMs: DEFAULT_PLACEMENT_TTL_MS,
+      ...opts,
+      limits: opts.limits ?? defaultMediaLimits(opts.listen.portRange),
+    });
     // The subscriptions exist on the server once this returns: a request right after start() is served.
     await opts.nc.flush();
     sfu.#log.info({ rpcSubject: sfuRpcSubject(sfu.node) }, 'SFU node serving');
@@ -215,6 +226,7 @@ export class SfuNode {
       pool: this.#opts.pool,
       listen: this.#opts.listen,
       maxConsumersPerRouter: this.#opts.maxConsumersPerRouter,
+      quota: this.quota,
       log: this.#log,
     })
       .then((media) => {

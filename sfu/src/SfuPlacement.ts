@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { KV, Msg, NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
@@ -69,6 +70,8 @@ export class SfuPlacement {
   readonly #subs: Subscription[];
   readonly #inFlight = new Set<Promise<void>>();
   readonly #announceTimer: NodeJS.Timeout;
+  /** This process's start, in every announcement: signaling tells a restart from a live node by it. */
+  readonly #instance = randomUUID();
   #kv: Promise<KV | undefined> | undefined;
   #draining = false;
 
@@ -148,7 +151,7 @@ export class SfuPlacement {
       if (now - known.seenAt > FORGET_AFTER_INTERVALS * known.intervalMs) this.#known.delete(node);
     }
     const { node, announceIntervalMs: intervalMs } = this.#opts;
-    this.#publish({ v: 1, type: 'announce', node, at: Date.now(), intervalMs, load: this.#opts.load() });
+    this.#publish({ v: 1, type: 'announce', node, instance: this.#instance, at: Date.now(), intervalMs, load: this.#opts.load() });
   }
 
   #onNodeMessage(msg: Msg): void {

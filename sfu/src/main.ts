@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     pool,
     listen: sfuCfg.listen,
     maxConsumersPerRouter: sfuCfg.maxConsumersPerRouter,
+    limits: sfuCfg.limits,
   });
   const metrics = new SfuMetrics({ node, pool });
   const captions = await CaptionService.start({ nc, node, cfg, translation: parseTranslationClientEnv(process.env), metricsRegistry: metrics.registry, log });

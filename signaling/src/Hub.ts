@@ -11,6 +11,7 @@ import { InvalidStateError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { ClientMessage } from './protocol.js';
 import { SessionRoom } from './SessionRoom.js';
+import { SfuNodeWatch } from './SfuNodeWatch.js';
 import type { SessionStore } from './SessionStore.js';
 import type { TokenVerifier } from './TokenVerifier.js';
 
@@ -53,6 +54,7 @@ export class Hub {
   /** Rooms closed whose caption feeds are still shutting down. */
   readonly #closingRooms = new Set<SessionRoom>();
   #demand: DemandBoard | undefined;
+  #sfuWatch: SfuNodeWatch | undefined;
   #demandClosed: Promise<void> | undefined;
   #draining = false;
   #closed = false;
@@ -83,6 +85,12 @@ export class Hub {
   async open(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('hub closed');
     this.#demand ??= await DemandBoard.open(this.#opts.nc, this.#opts.nodeId, log);
+    if (!this.#sfuWatch) {
+      this.#sfuWatch = new SfuNodeWatch({ nc: this.#opts.nc });
+      this.#sfuWatch.on('lost', (node, reason) => {
+        for (const room of this.#rooms.values()) room.sfuNodeLost(node, reason);
+      });
+    }
   }
 
   /** Takes ownership of an upgraded socket. */
@@ -142,6 +150,7 @@ export class Hub {
     // Withdraw the node's demand in one delete per session first: the sockets leaving below then
     // cost no demand write each (DemandBoard writes on every add and remove).
     this.#demandClosed = this.#demand?.close();
+    this.#sfuWatch?.close();
     for (const conn of this.#connections.values()) conn.close(CloseCode.GoingAway, 'node shutting down');
     for (const room of this.#rooms.values()) this.#closeRoom(room);
     this.#rooms.clear();

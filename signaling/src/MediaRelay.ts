@@ -1,4 +1,5 @@
-import { ForbiddenError, InvalidStateError } from '../../core/src/errors.js';
+import { ForbiddenError, InvalidStateError, QuotaExceededError } from '../../core/src/errors.js';
+import { MediaLimitError } from './errors.js';
 import type { ClientMessageOf, ServerMessageOf } from './protocol.js';
 import type { SessionRoom } from './SessionRoom.js';
 
@@ -56,6 +57,16 @@ export class MediaRelay {
   }
 
   async handle(message: MediaRequest): Promise<MediaReply> {
+    try {
+      return await this.#handle(message);
+    } catch (err) {
+      // The only quota an SFU RPC hits is a media bound; the client sees it as media_limit.
+      if (err instanceof QuotaExceededError) throw new MediaLimitError(err.message, err.retryAfterMs, err);
+      throw err;
+    }
+  }
+
+  async #handle(message: MediaRequest): Promise<MediaReply> {
     const session = this.#session;
     const peer = this.#peer;
     switch (message.type) {

@@ -12,6 +12,7 @@ import { SafeEmitter } from '../../core/src/events.js';
 import type { ServerMessage, ServerMessageOf } from './protocol.js';
 import { sessionControlSubject } from '../../core/src/subjects.js';
 import { decodeControlEvent } from './sessionControl.js';
+import type { SfuNodeLossReason } from './SfuNodeWatch.js';
 import { SessionAudience, type ViewerBoard, type ViewerCounts } from './SessionAudience.js';
 import type { SessionStore } from './SessionStore.js';
 
@@ -89,6 +90,8 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   readonly #languageOf = new Map<string, string>();
   readonly #audience: SessionAudience;
   #placement: Promise<string> | undefined;
+  /** The node #placement resolved to, once it has. */
+  #placedNode: string | undefined;
   #ended = false;
   #closed = false;
 
@@ -189,6 +192,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     let node: string;
     try {
       node = await placement;
+      if (this.#placement === placement) this.#placedNode = node;
     } catch (err) {
       if (this.#placement === placement) this.#placement = undefined;
       throw err;
@@ -196,9 +200,25 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     try {
       return await this.#sfu.request(node, method, params);
     } catch (err) {
-      if (PolyglotError.is(err) && err.retryable && this.#placement === placement) this.#placement = undefined;
+      if (PolyglotError.is(err) && err.retryable && this.#placement === placement) {
+        this.#placement = undefined;
+        this.#placedNode = undefined;
+      }
       throw err;
     }
+  }
+
+  /**
+   * Parent-only: an SFU node died without closing its sessions (SfuNodeWatch). If it served this
+   * session, placement is asked again and every socket in media is told to set it up again.
+   */
+  sfuNodeLost(node: string, reason: SfuNodeLossReason): void {
+    if (this.#closed || this.#placedNode !== node) return;
+    this.#placement = undefined;
+    this.#placedNode = undefined;
+    this.#log.warn({ node, reason }, 'the SFU node of this session lost its media');
+    const why = reason === 'restarted' ? 'media_server_restarted' : 'media_server_lost';
+    for (const m of this.#members.values()) m.mediaReset(why);
   }
 
   /** Parent-only: the hub is closing this room (last member gone, or shutdown). Idempotent. */
@@ -242,6 +262,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
         // control event tells the members. Otherwise the media is gone but the session lives on.
         if (event.reason === 'closed' || this.#ended) return;
         this.#placement = undefined;
+        this.#placedNode = undefined;
         for (const m of this.#members.values()) m.mediaReset(event.reason);
         return;
     }

@@ -13,6 +13,7 @@ import {
 import {
   BadRequestError,
   FloodError,
+  MediaLimitError,
   MethodNotAllowedError,
   OtherOrganizationError,
   RefreshMismatchError,
@@ -72,6 +73,7 @@ export const ERROR_FRAME_CODES = [
   'not_found',
   'invalid_state',
   'rate_limited',
+  'media_limit',
   'unavailable',
   'internal',
 ] as const;
@@ -131,6 +133,7 @@ export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFa
   if (e instanceof ForbiddenError) return frame('forbidden');
   if (e instanceof NotFoundError) return frame('not_found');
   if (e instanceof InvalidStateError) return frame('invalid_state');
+  if (e instanceof MediaLimitError) return frame('media_limit', e.retryAfterMs);
   if (e instanceof QuotaExceededError) return frame('rate_limited', e.retryAfterMs);
   if (e instanceof UnavailableError || e instanceof TimeoutError) return frame('unavailable', retryAfterMsOf(e));
   return { kind: 'frame', code: 'internal', message: 'internal error', serverFault: true };

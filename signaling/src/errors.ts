@@ -6,7 +6,15 @@
  * error frame, close code, HTTP status) is decided in one place, closeCodes.ts. No node-only
  * imports: the browser bundle shares this file.
  */
-import { ForbiddenError, InvalidArgumentError, InvalidStateError, PolyglotError, UnauthenticatedError, UnavailableError } from '../../core/src/errors.js';
+import {
+  ForbiddenError,
+  InvalidArgumentError,
+  InvalidStateError,
+  PolyglotError,
+  QuotaExceededError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../../core/src/errors.js';
 
 /** Why a message or request was refused; each reason is its own error-frame code. */
 export type BadRequestReason = 'bad_json' | 'unknown_type' | 'invalid_message' | 'message_too_large' | 'invalid_token';
@@ -52,6 +60,12 @@ export class FloodError extends PolyglotError {
     super(message, { code: 'quota_exceeded', retryable: false });
   }
 }
+
+/**
+ * The SFU refused a transport or consumer: a per-peer, per-session or per-node media bound
+ * (error frame `media_limit`). Distinct from `rate_limited`, which is about this socket's messages.
+ */
+export class MediaLimitError extends QuotaExceededError {}
 
 /** The socket reads its messages more slowly than we produce them: it is cut off (4408, resume). */
 export class SlowConsumerError extends PolyglotError {

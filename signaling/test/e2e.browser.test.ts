@@ -97,14 +97,15 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
   // The web bundle, the speech file, and the SFU process (one worker: Chromium shares the two cores).
   const webDir = path.join(work, 'web');
   const speech = path.join(work, 'speech.wav');
-  const [, , sfu] = await Promise.all([
+  const sfuNode = `e2e-${process.pid}`;
+  let [, , sfu] = await Promise.all([
     run(process.execPath, [path.join(ROOT, 'signaling/web/build.mjs'), '--outdir', webDir]),
     (async () => {
       const raw = path.join(work, 'speech-22k.wav');
       await run('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, 'Good morning everyone. Welcome to the quarterly review. Today we talk about live translated captions.']);
       await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-ar', '48000', '-ac', '1', '-c:a', 'pcm_s16le', speech]);
     })(),
-    startSfu(t, natsUrl, `e2e-${process.pid}`),
+    startSfu(t, natsUrl, sfuNode),
   ]);
 
   const s = await startSignaling(t, { webDir }, { db, nc });
@@ -180,6 +181,25 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
     `after Start: producing ${Math.round(publishMs)} ms, viewer consuming ${Math.round(consumingMs)} ms, audio seen flowing ${Math.round(audioMs)} ms; ` +
       `${samples.length} samples, last ${JSON.stringify(last)}; host input ${hostLevel.toFixed(1)} dBFS`,
   );
+
+  // The SFU process is SIGKILLed mid-session and a new one starts under the same node id: the host
+  // page publishes again by itself (backoff while the SFU is down) and the viewer hears it again.
+  const producerBefore = z.string().parse(await hook(host, 'pcHostForTesting', 'producerId'));
+  const republishesBefore = z.number().parse(await hook(host, 'pcHostForTesting', 'republishes'));
+  const killedAt = performance.now();
+  sfu.child.kill('SIGKILL');
+  await sfu.exited;
+  sfu = await startSfu(t, natsUrl, sfuNode);
+  await waitForAbove(host, 'pcHostForTesting', 'republishes', republishesBefore);
+  await waitForState(host, 'pcHostForTesting', { state: 'publishing' });
+  const republishedMs = performance.now() - killedAt;
+  const producerAfter = z.string().parse(await hook(host, 'pcHostForTesting', 'producerId'));
+  t.not(producerAfter, producerBefore, 'the host page published again by itself: a new producer on the new SFU process');
+  const again = z.array(statsSchema).parse(await hook(viewer, 'pcViewerForTesting', 'waitForAudio', [STEP_BOUND_MS, 250]));
+  const heardMs = performance.now() - killedAt;
+  const lastAgain = again[again.length - 1];
+  t.ok(lastAgain && lastAgain.bytesReceived > (again[0]?.bytesReceived ?? 0), `the viewer hears the host again (${lastAgain?.bytesReceived} bytes)`);
+  t.comment(`after SIGKILL of the SFU: host republished ${Math.round(republishedMs)} ms, viewer hearing audio ${Math.round(heardMs)} ms (includes starting the new SFU process)`);
 
   // Stop: the producer goes away and the viewer drops its consumer (producerClosed).
   await host.click('#stop');

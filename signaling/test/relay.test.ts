@@ -46,6 +46,22 @@ tap.test('relay: join, transports, consume, producer announcements, leave, SFU s
   t.same(added, { type: 'producerAdded', producerId: publisher.producerId, kind: 'audio' });
 
   const caps = joined.routerRtpCapabilities;
+  // Media bounds: a viewer creating receive transports in a loop gets media_limit at the SFU's
+  // per-peer bound (2 by default, with the one above); another viewer still gets one.
+  const refused: unknown[] = [];
+  for (let i = 0; i < 4 && refused.length === 0; i += 1) {
+    viewer.send({ id: `more-${i}`, type: 'createTransport', direction: 'recv' });
+    let reply = await viewer.next();
+    while (!('id' in reply) || reply.id !== `more-${i}`) reply = await viewer.next();
+    if (reply.type === 'error') refused.push(reply);
+  }
+  t.match(refused, [{ id: 'more-1', code: 'media_limit', message: /at most 2 receive transport/ }], 'the third receive transport of one viewer is media_limit');
+  const { client: other } = await TestClient.authenticated(s.wsUrl, await mint({ org: session.organizationId, session: session.id, sub: 'other' }));
+  other.send({ id: 'oj', type: 'join' });
+  await other.next('joined');
+  other.send({ id: 'ot', type: 'createTransport', direction: 'recv' });
+  t.match(await other.next('transportCreated'), { id: 'ot' }, 'another viewer still gets a transport');
+  await other.close();
   viewer.send({ id: 'c', type: 'consume', transportId: transport.transportId, producerId: publisher.producerId, rtpCapabilities: caps });
   const consumed = await viewer.next('consumed');
   t.match(consumed, { id: 'c', producerId: publisher.producerId, kind: 'audio' });

@@ -9,6 +9,10 @@ import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 export interface RunningPlatform {
   baseUrl: string;
   env: NodeJS.ProcessEnv;
+  /** The `polyglot up` process (its services are its descendants). */
+  pid: number;
+  /** Its exit code, or null while it runs. */
+  exitCode(): number | null;
   /** SIGTERM, then the exit code. Idempotent. */
   stop(): Promise<number | null>;
 }
@@ -47,6 +51,8 @@ export async function startPlatform(infra: InfraEnv, extraEnv: NodeJS.ProcessEnv
   return {
     baseUrl: `http://127.0.0.1:${httpPort}`,
     env,
+    pid: child.pid ?? -1,
+    exitCode: () => child.exitCode,
     stop: () => {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

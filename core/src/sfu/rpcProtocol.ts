@@ -12,7 +12,7 @@
  *   pc.v1.sfu.<node>.rpc            request/reply, queue group `sfu-rpc` (one node id may run as
  *                                   several processes only behind a shared router state: today one).
  *                                   Body {method, params}; reply {ok:true,result}|{ok:false,error}.
- *   pc.v1.sfu.announce              every node, every `intervalMs` (2 s): {type:'announce', node, load};
+ *   pc.v1.sfu.announce              every node, every `intervalMs` (2 s): {type:'announce', node, instance, load};
  *                                   on shutdown: {type:'goaway', node} (send no new RPCs to it,
  *                                   ask placement again).
  *   pc.v1.sfu.s.<session>.events    what happened to a session's media: producer added/closed,
@@ -23,7 +23,7 @@
  * and come back as the same class from core/src/errors.ts.
  */
 import { z } from 'zod';
-import { InternalError, InvalidArgumentError, POLYGLOT_ERROR_CODES, PolyglotError, errorForCode } from '../errors.js';
+import { InternalError, InvalidArgumentError, POLYGLOT_ERROR_CODES, PolyglotError, QuotaExceededError, errorForCode } from '../errors.js';
 import { subjectTokenSchema } from '../subjects.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +244,8 @@ export type RpcRequest = { [M in RpcMethod]: { method: M; params: RpcParams<M> }
 // ---------------------------------------------------------------------------------------------
 // Replies (placement and RPC alike)
 
-const errorBodySchema = z.object({ code: z.enum(POLYGLOT_ERROR_CODES), message: z.string() });
+/** `retryAfterMs`: a quota_exceeded error's hint (QuotaExceededError.retryAfterMs), when it has one. */
+const errorBodySchema = z.object({ code: z.enum(POLYGLOT_ERROR_CODES), message: z.string(), retryAfterMs: z.number().int().min(0).optional() });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 export type Reply<T> = { ok: true; result: T } | { ok: false; error: ErrorBody };
 
@@ -290,6 +291,11 @@ export const nodeMessageSchema = z.discriminatedUnion('type', [
     at: z.number(),
     /** The next announcement is due within this; treat a node silent for 3 intervals as gone. */
     intervalMs: z.number().int().positive(),
+    /**
+     * New for every start of the node's process: another value under the same node id means the
+     * process restarted and every session's media on it is gone (no sessionClosed was sent).
+     */
+    instance: z.string().min(1).max(64).optional(),
     load: z.object({
       workers: z.number().int().min(0),
       sessions: z.number().int().min(0),
@@ -407,10 +413,11 @@ export function decodeNodeMessage(data: Uint8Array): NodeMessage {
 // Errors on the wire: the one place where our classes and the reply codes meet
 
 export function errorToWire(err: unknown): ErrorBody {
+  if (err instanceof QuotaExceededError && err.retryAfterMs !== undefined) return { code: err.code, message: err.message, retryAfterMs: Math.max(0, Math.round(err.retryAfterMs)) };
   if (PolyglotError.is(err)) return { code: err.code, message: err.message };
   return { code: 'internal', message: 'internal error' };
 }
 
 function errorFromWire(body: ErrorBody): PolyglotError {
-  return errorForCode(body.code, body.message);
+  return errorForCode(body.code, body.message, body.retryAfterMs);
 }

@@ -9,11 +9,17 @@ import type { SignalingClient } from './SignalingClient.js';
  */
 export class Publisher {
   readonly #client: SignalingClient;
+  readonly #onTransportFailed: () => void;
   #transport: types.Transport | undefined;
   #producer: types.Producer | undefined;
 
-  constructor(client: SignalingClient) {
+  /**
+   * `onTransportFailed`: the send transport's ICE/DTLS connection failed (the media server went
+   * away without signaling knowing yet, or the network changed): the owner publishes again.
+   */
+  constructor(client: SignalingClient, onTransportFailed: () => void = () => {}) {
     this.#client = client;
+    this.#onTransportFailed = onTransportFailed;
   }
 
   get producerId(): string | undefined {
@@ -35,6 +41,9 @@ export class Publisher {
       dtlsParameters: info.dtlsParameters,
     });
     this.#transport = transport;
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed' && this.#transport === transport) this.#onTransportFailed();
+    });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       // Parsed, not cast: the schema the server applies, applied before sending.
       const message = clientMessageSchemas.connectTransport.parse({ type: 'connectTransport', transportId: transport.id, dtlsParameters });
@@ -53,6 +62,19 @@ export class Publisher {
   async stop(): Promise<void> {
     this.#closeLocal();
     await this.#client.request({ type: 'leaveMedia' }, 'mediaLeft');
+  }
+
+  /**
+   * Before publishing again: drops the local transport and whatever the SFU may still hold for this
+   * socket (a send transport left by a failed attempt counts against the one a peer may have).
+   */
+  async reset(): Promise<void> {
+    this.#closeLocal();
+    try {
+      await this.#client.request({ type: 'leaveMedia' }, 'mediaLeft');
+    } catch {
+      // The SFU is down or gone: it holds nothing for us then, and the next join says so.
+    }
   }
 
   /** The sender's outbound-rtp stats, for tests and diagnostics. */

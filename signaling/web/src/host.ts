@@ -1,7 +1,9 @@
 import { CloseCode } from '../../src/closeCodes.js';
+import { reconnectDelayMs } from '../../src/reconnectDelay.js';
 import { byId, readFragment, signalingUrl } from './fragment.js';
 import { LevelMeter } from './LevelMeter.js';
 import { Publisher } from './Publisher.js';
+import { RequestError } from './RequestError.js';
 import { SignalingClient } from './SignalingClient.js';
 import { Transcript } from './Transcript.js';
 
@@ -19,6 +21,8 @@ interface HostHooks {
   transcript(): Array<{ seq: number; text: string }>;
   levelDb: number;
   outboundStats(): Promise<{ bytesSent: number; packetsSent: number } | undefined>;
+  /** Times the page published again by itself (media server restart, transport failure, reconnect). */
+  republishes: number;
 }
 
 declare global {
@@ -41,7 +45,7 @@ const sourceMic = byId('source-mic', HTMLInputElement);
 
 const { token } = readFragment('pc.host.token');
 const client = new SignalingClient(signalingUrl(), token ?? '');
-const publisher = new Publisher(client);
+const publisher = new Publisher(client, () => republish('the connection to the media server failed'));
 const transcript = new Transcript(byId('history', HTMLOListElement), byId('interim', HTMLElement));
 const hooks: HostHooks = {
   state: 'connecting',
@@ -53,6 +57,7 @@ const hooks: HostHooks = {
   transcript: () => transcript.finals().map((c) => ({ seq: c.seq, text: c.text })),
   levelDb: -Infinity,
   outboundStats: () => publisher.outboundStats(),
+  republishes: 0,
 };
 window.pcHostForTesting = hooks;
 
@@ -111,6 +116,52 @@ async function publish(): Promise<void> {
   if (!track) return;
   hooks.producerId = await publisher.start(track);
   setState('publishing', 'on air');
+}
+
+/** Backoff between attempts to publish again: the media server may take seconds to come back. */
+const REPUBLISH_DELAY = { baseMs: 500, maxMs: 10_000 };
+/** Errors retrying cannot fix: the page stops and says so. */
+const FINAL_CODES: readonly string[] = ['forbidden', 'invalid_message'];
+let republishing = false;
+/** Another reset came in while publishing again: go once more, the producer just made may be gone. */
+let resetAgain = false;
+
+/** Publishes again by itself until it works, the host presses Stop, or the socket is gone for good. */
+function republish(why: string): void {
+  if (!wantPublishing) return;
+  if (republishing) {
+    resetAgain = true;
+    return;
+  }
+  republishing = true;
+  void (async () => {
+    try {
+      let attempt = 0;
+      while (wantPublishing) {
+        resetAgain = false;
+        setState('starting', `${why}; publishing again…`);
+        try {
+          await publisher.reset();
+          await publish();
+          hooks.republishes += 1;
+          if (!resetAgain) return;
+          attempt = 0;
+        } catch (err) {
+          if (err instanceof RequestError && FINAL_CODES.includes(err.code)) throw err;
+          const hint = err instanceof RequestError ? err.retryAfterMs : undefined;
+          const delayMs = Math.max(hint ?? 0, reconnectDelayMs(attempt, REPUBLISH_DELAY));
+          attempt += 1;
+          why = `could not publish (${err instanceof Error ? err.message : String(err)})`;
+          setState('starting', `${why}; trying again in ${(delayMs / 1000).toFixed(1)} s`);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        }
+      }
+    } catch (err) {
+      setState('error', `could not publish again: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      republishing = false;
+    }
+  })();
 }
 
 async function start(): Promise<void> {
@@ -182,7 +233,7 @@ client.on('welcome', (welcome) => {
     .request({ type: 'setLanguage', language: source, afterSeq: transcript.lastSeq(source) }, 'languageSet')
     .catch((err: unknown) => console.warn('transcript unavailable', err));
   if (wantPublishing) {
-    publish().catch((err: unknown) => setState('error', `could not publish again: ${String(err)}`));
+    republish('reconnected');
   } else {
     setState(hooks.state === 'stopped' ? 'stopped' : 'ready', sessionStatus === 'live' ? 'connected; the session is live' : 'connected; press Start to go live');
   }
@@ -204,7 +255,7 @@ client.on('push', (message) => {
         }),
     );
   } else if (message.type === 'mediaReset' && wantPublishing) {
-    publish().catch((err: unknown) => setState('error', `could not publish again: ${String(err)}`));
+    republish(`media reset (${message.reason})`);
   }
 });
 client.on('stopped', (info) => {

@@ -1,7 +1,9 @@
 import { CloseCode } from '../../src/closeCodes.js';
+import { reconnectDelayMs } from '../../src/reconnectDelay.js';
 import { DebugOverlay, type FinalDelay } from './DebugOverlay.js';
 import { byId, readFragment, signalingUrl } from './fragment.js';
 import { Listener, type InboundAudioStats } from './Listener.js';
+import { RequestError } from './RequestError.js';
 import { SignalingClient } from './SignalingClient.js';
 import { Transcript, type Caption } from './Transcript.js';
 
@@ -189,12 +191,26 @@ document.addEventListener('keydown', (event) => {
   if (event.key === 'd' && !event.ctrlKey && !event.metaKey && !event.altKey) debug.toggle();
 });
 
+/** Backoff while the media server is unavailable (restarting): audio comes back by itself. */
+const LISTEN_RETRY_DELAY = { baseMs: 500, maxMs: 10_000 };
+let listenAttempt = 0;
+
 async function startListening(): Promise<void> {
   try {
     await listener.start();
+    listenAttempt = 0;
     hooks.consumers = listener.consumerCount;
     setState('listening', listener.consumerCount > 0 ? 'listening' : 'listening; waiting for the host to go on air');
   } catch (err) {
+    if (err instanceof RequestError && (err.code === 'unavailable' || (err.code === 'media_limit' && err.retryAfterMs !== undefined)) && listenEl.checked) {
+      const delayMs = Math.max(err.retryAfterMs ?? 0, reconnectDelayMs(listenAttempt, LISTEN_RETRY_DELAY));
+      listenAttempt += 1;
+      statusEl.textContent = `audio unavailable for now; trying again in ${(delayMs / 1000).toFixed(1)} s`;
+      setTimeout(() => {
+        if (listenEl.checked) void startListening();
+      }, delayMs);
+      return;
+    }
     setState('error', `audio unavailable: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
