@@ -367,11 +367,13 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     if (failure.kind === 'close') {
       // A client's mistake is worth a line, not a stack trace; our own failure is worth both.
       if (failure.serverFault) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
+      else if (failure.detailHidden) this.#log.warn({ err, closeCode: failure.code }, 'closing socket: a dependency failed');
       else this.#log.info({ closeCode: failure.code, reason: failure.reason }, 'closing socket');
       this.close(failure.code, failure.reason);
       return;
     }
     if (failure.serverFault) this.#log.error({ err }, 'request failed');
+    else if (failure.detailHidden) this.#log.warn({ err, code: failure.code }, 'request failed on a dependency');
     this.observer.safeEmit('errorFrame', failure.code);
     const frame: ServerMessage = { type: 'error', code: failure.code, message: failure.message };
     if (failure.retryAfterMs !== undefined) frame.retryAfterMs = failure.retryAfterMs;

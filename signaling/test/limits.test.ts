@@ -37,7 +37,7 @@ tap.test('beyond PC_MAX_CONNECTIONS the upgrade is refused with 503 + Retry-Afte
   t.equal(refused.status, 503);
   t.equal(refused.headers['retry-after'], '7');
   t.match(JSON.parse(refused.body), { error: { code: 'unavailable', message: /connection limit/ } });
-  const metrics = await (await fetch(`${s.base}/metrics`)).text();
+  const metrics = await (await fetch(`${s.metricsBase}/metrics`)).text();
   t.match(metrics, /pc_signaling_upgrades_rejected_total\{reason="limit",node="[^"]+"\} 1/);
   t.match(metrics, /pc_signaling_connections\{node="[^"]+"\} 2/);
 
@@ -61,8 +61,13 @@ tap.test('health, readiness and metrics endpoints', async (t) => {
   const ready = await fetch(`${s.base}/readyz`);
   t.equal(ready.status, 200);
   t.match(await ready.json(), { ready: true, draining: false });
-  const metrics = await fetch(`${s.base}/metrics`);
+  const metrics = await fetch(`${s.metricsBase}/metrics`);
   t.match(metrics.headers.get('content-type'), /text\/plain/);
   t.match(await metrics.text(), /pc_signaling_connections_max\{node="[^"]+"\} 100/);
   t.equal((await fetch(`${s.base}/ws`)).status, 426, 'plain GET on the WebSocket path');
+  const publicMetrics = await fetch(`${s.base}/metrics`);
+  t.equal(publicMetrics.status, 404, 'no /metrics on the public port');
+  t.notMatch(await publicMetrics.text(), /pc_signaling/);
+  t.equal((await fetch(`${s.metricsBase}/healthz`)).status, 200);
+  t.equal((await fetch(`${s.metricsBase}/api/sessions`)).status, 404, 'the metrics listener serves nothing else');
 });
