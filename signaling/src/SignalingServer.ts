@@ -10,6 +10,7 @@ import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Database } from '../../sql/src/index.js';
 import { httpFailureFor } from './closeCodes.js';
 import type { ConnectionLimits } from './Connection.js';
+import { ConnectionAdmission, DEFAULT_ADMISSION, isRefusal, type AdmissionLimits } from './ConnectionAdmission.js';
 import { NotFoundError } from '../../core/src/errors.js';
 import { BadRequestError, MethodNotAllowedError } from './errors.js';
 import { Hub } from './Hub.js';
@@ -26,8 +27,10 @@ export interface SignalingServerOptions {
   nc: NatsConnection;
   verifier: TokenVerifier;
   nodeId: string;
-  /** Sockets (open or upgrading) beyond this are refused with 503 + Retry-After (seed C-5). */
+  /** Authenticated sockets beyond this are refused with 503 + Retry-After (seed C-5). */
   maxConnections: number;
+  /** Bounds on sockets not yet authenticated and per client address (ConnectionAdmission.ts). */
+  admission?: Partial<Omit<AdmissionLimits, 'maxConnections'>>;
   /** Built web pages (dist/web); unset: no pages, only the API. */
   webDir?: string | undefined;
   publicUrl?: string | undefined;
@@ -70,9 +73,9 @@ export class SignalingServer {
   #metricsPort: number | undefined;
   readonly #wss: WebSocketServer;
   readonly #maxConnections: number;
+  readonly #admission: ConnectionAdmission;
   readonly #retryAfterSeconds: number;
   readonly #httpMetrics: ReturnType<typeof createHttpMetrics>;
-  #upgrading = 0;
   #draining = false;
   #closing: Promise<void> | undefined;
 
@@ -80,6 +83,7 @@ export class SignalingServer {
     if (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1) throw new TypeError(`maxConnections must be a positive integer, got ${opts.maxConnections}`);
     this.#nc = opts.nc;
     this.#maxConnections = opts.maxConnections;
+    this.#admission = new ConnectionAdmission({ maxConnections: opts.maxConnections, ...DEFAULT_ADMISSION, ...opts.admission });
     this.#retryAfterSeconds = opts.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
     this.#sfu = new SfuClient({ nc: opts.nc, ...(opts.sfuTimeoutMs !== undefined ? { timeoutMs: opts.sfuTimeoutMs } : {}) });
     this.store = new SessionStore({ db: opts.db });
@@ -150,6 +154,11 @@ export class SignalingServer {
     return this.#draining;
   }
 
+  /** Authenticated and unauthenticated sockets, in all and of one address (tests). */
+  admissionForTesting(): ConnectionAdmission {
+    return this.#admission;
+  }
+
   /**
    * Graceful shutdown: /readyz fails and new upgrades get 503 at once; every socket is told
    * `goaway` and given until timeoutMs to leave; then the rest are closed and the server stops.
@@ -191,23 +200,17 @@ export class SignalingServer {
       return this.#refuseUpgrade(socket, 400, 'invalid_request', 'send the token in the first message, never in the URL', 'token_in_url');
     }
     if (this.#draining) return this.#refuseUpgrade(socket, 503, 'unavailable', 'node shutting down', 'draining');
-    if (this.hub.size + this.#upgrading >= this.#maxConnections) {
-      return this.#refuseUpgrade(socket, 503, 'unavailable', 'connection limit reached on this node', 'limit');
-    }
-    this.#upgrading += 1;
-    let counted = true;
-    const uncount = (): void => {
-      if (counted) this.#upgrading -= 1;
-      counted = false;
-    };
-    // ws answers a bad handshake itself and never calls back: the socket's close ends the count.
-    socket.once('close', uncount);
+    const ticket = this.#admission.admit(req.socket.remoteAddress ?? 'unknown');
+    if (isRefusal(ticket)) return this.#refuseUpgrade(socket, ticket.status, ticket.status === 429 ? 'rate_limited' : 'unavailable', ticket.message, ticket.reason);
+    // ws answers a bad handshake itself and never calls back: the socket's close ends the ticket.
+    const release = (): void => ticket.release();
+    socket.once('close', release);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      uncount();
-      socket.off('close', uncount);
+      socket.off('close', release);
       try {
-        this.hub.accept(ws);
+        this.hub.accept(ws, ticket);
       } catch (err) {
+        ticket.release();
         log.debug({ err }, 'upgrade after close');
       }
     });
@@ -216,7 +219,7 @@ export class SignalingServer {
   #refuseUpgrade(socket: Duplex, status: number, code: string, message: string, reason: string): void {
     this.#httpMetrics.rejectedUpgrades.inc({ reason });
     const body = JSON.stringify({ error: { code, message } });
-    const retryAfter = status === 503 ? `Retry-After: ${this.#retryAfterSeconds}\r\n` : '';
+    const retryAfter = status === 503 || status === 429 ? `Retry-After: ${this.#retryAfterSeconds}\r\n` : '';
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${retryAfter}Content-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../../core/src/config.js';
 import { DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
+import { DEFAULT_CONNECTION_LIMITS } from './Connection.js';
+import { DEFAULT_ADMISSION } from './ConnectionAdmission.js';
 import { DEFAULT_MAX_TOKEN_LIFETIME_S, MIN_JWT_SECRET_LENGTH, resolveJwtSecret } from './devToken.js';
 
 /**
@@ -31,7 +33,12 @@ export interface SignalingConfig {
   };
   /** Prometheus /metrics: its own listener, off the public port. */
   metrics: { host: string; port: number };
+  /** Authenticated sockets. */
   maxConnections: number;
+  /** Sockets not yet authenticated, and per client address (ConnectionAdmission.ts). */
+  admission: { maxUnauthenticated: number; maxPerAddress: number; maxUnauthenticatedPerAddress: number };
+  /** WebSocket ping interval; no pong by the next ping drops the socket. */
+  pingIntervalMs: number;
   drainTimeoutMs: number;
   /** Per-socket caption queue (CaptionSink.ts). */
   captionQueue: CaptionQueueLimits;
@@ -54,6 +61,10 @@ const env = z.object({
   PC_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9310),
   PC_AUTH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   PC_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+  PC_MAX_UNAUTHENTICATED: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADMISSION.maxUnauthenticated),
+  PC_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_ADMISSION.maxPerAddress),
+  PC_MAX_UNAUTHENTICATED_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_ADMISSION.maxUnauthenticatedPerAddress),
+  PC_WS_PING_INTERVAL_MS: z.coerce.number().int().min(1_000).max(300_000).default(DEFAULT_CONNECTION_LIMITS.pingIntervalMs),
   PC_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   PC_CAPTION_MAX_QUEUED_FINALS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_CAPTION_QUEUE_LIMITS.maxQueuedFinals),
   PC_CAPTION_HIGH_WATER_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_CAPTION_QUEUE_LIMITS.highWaterBytes),
@@ -100,6 +111,12 @@ export function parseSignalingConfig(source: NodeJS.ProcessEnv): SignalingConfig
     },
     metrics: { host: e.PC_METRICS_HOST, port: e.PC_METRICS_PORT },
     maxConnections: e.PC_MAX_CONNECTIONS,
+    admission: {
+      maxUnauthenticated: e.PC_MAX_UNAUTHENTICATED,
+      maxPerAddress: e.PC_MAX_CONNECTIONS_PER_ADDRESS,
+      maxUnauthenticatedPerAddress: e.PC_MAX_UNAUTHENTICATED_PER_ADDRESS,
+    },
+    pingIntervalMs: e.PC_WS_PING_INTERVAL_MS,
     drainTimeoutMs: e.PC_DRAIN_TIMEOUT_MS,
     captionQueue: { ...DEFAULT_CAPTION_QUEUE_LIMITS, maxQueuedFinals: e.PC_CAPTION_MAX_QUEUED_FINALS, highWaterBytes: e.PC_CAPTION_HIGH_WATER_BYTES },
     nodeId: e.PC_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`,
