@@ -22,7 +22,15 @@ export interface SfuNodeOptions {
   announceIntervalMs?: number;
   /** Placement claims expire after this (a session outliving it is simply claimed again). */
   placementTtlMs?: number;
+  /**
+   * Asked before a producer or a plain publisher is created: refuses (NotFoundError,
+   * InvalidStateError) a session that does not exist or has ended. Unset: every session is served
+   * (media tests without a database).
+   */
+  sessionGate?: { check(session: string): Promise<void> } | undefined;
 }
+
+type ResolvedOptions = Required<Omit<SfuNodeOptions, 'sessionGate'>> & Pick<SfuNodeOptions, 'sessionGate'>;
 
 const DEFAULT_SFU_ANNOUNCE_INTERVAL_MS = 2_000;
 const DEFAULT_PLACEMENT_TTL_MS = 24 * 3_600_000;
@@ -44,7 +52,7 @@ export type SfuNodeObserverEvents = {
 export class SfuNode {
   readonly observer = new SafeEmitter<SfuNodeObserverEvents>();
   readonly node: string;
-  readonly #opts: Required<SfuNodeOptions>;
+  readonly #opts: ResolvedOptions;
   readonly #nc: NatsConnection;
   readonly #log: Logger;
   readonly #sessions = new Map<string, SessionMedia>();
@@ -55,7 +63,7 @@ export class SfuNode {
   #draining = false;
   #closed = false;
 
-  private constructor(opts: Required<SfuNodeOptions>) {
+  private constructor(opts: ResolvedOptions) {
     this.#opts = opts;
     this.node = opts.node;
     this.#nc = opts.nc;
@@ -176,6 +184,7 @@ export class SfuNode {
       }
       case 'produce': {
         const { session, peer, transportId, rtpParameters } = request.params;
+        await this.#opts.sessionGate?.check(session);
         return (await this.#session(session, false)).produce(peer, transportId, rtpParameters);
       }
       case 'consume': {
@@ -196,6 +205,7 @@ export class SfuNode {
         return {};
       case 'createPlainPublisher': {
         const { session, peer } = request.params;
+        await this.#opts.sessionGate?.check(session);
         return (await this.#session(session, true)).createPlainPublisher(peer);
       }
       case 'listProducers':
