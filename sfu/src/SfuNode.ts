@@ -218,8 +218,8 @@ export class SfuNode {
     if (existing) return existing;
     const creating = this.#creating.get(session);
     if (creating) return creating;
-    if (!create) throw new NotFoundError(`no session ${session} on node ${this.node}`);
-    if (this.#draining) throw new UnavailableError(`node ${this.node} is shutting down`);
+    if (!create) throw new NotFoundError(`no session ${session} on this SFU node`);
+    if (this.#draining) throw new UnavailableError('this SFU node is shutting down');
     const promise = SessionMedia.create({
       session,
       pool: this.#opts.pool,
@@ -230,7 +230,7 @@ export class SfuNode {
       .then((media) => {
         if (this.#closed) {
           media.close('shutdown');
-          throw new InvalidStateError(`node ${this.node} closed`);
+          throw new InvalidStateError('this SFU node closed');
         }
         this.#adopt(media);
         return media;
