@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
+import { InvalidStateError, NotFoundError } from '../../core/src/errors.js';
 import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Config } from '../../core/src/config.js';
 import { moduleLog } from '../../core/src/log.js';
@@ -13,7 +14,8 @@ const USAGE = `usage: polyglot publish --session SESSION --wav FILE [--loop] [--
   Plays FILE into SESSION as a live audio source, in real time: asks an SFU (placement, or NODE)
   for a plain RTP publisher and runs ffmpeg encoding the WAV to Opus RTP into it. --loop repeats
   the file until Ctrl-C / SIGTERM, which stops ffmpeg and closes the producer. SPEAKER is the
-  source's peer id, which captions show as the speaker (default: publisher-<random>).`;
+  source's peer id, which captions show as the speaker (default: publisher-<random>). A session
+  that does not exist or has ended is refused before anything is streamed (exit 1).`;
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -44,7 +46,17 @@ export async function publishCommand(args: string[], cfg: Config): Promise<numbe
   const client = new SfuClient({ nc });
   try {
     const node = values.node ?? (await client.place(session)).node;
-    const pub = await client.request(node, 'createPlainPublisher', values.peer === undefined ? { session } : { session, peer: values.peer });
+    let pub;
+    try {
+      pub = await client.request(node, 'createPlainPublisher', values.peer === undefined ? { session } : { session, peer: values.peer });
+    } catch (err) {
+      // No such session, or ended: the SFU's message says how to get one. Nothing was streamed.
+      if (err instanceof NotFoundError || err instanceof InvalidStateError) {
+        process.stderr.write(`polyglot publish: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
     const peerLog = log.child({ sessionId: session, node, peer: pub.peer, producerId: pub.producerId });
     peerLog.info({ ip: pub.ip, port: pub.port, ssrc: pub.ssrc, loop }, 'publishing');
 

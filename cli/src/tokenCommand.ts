@@ -1,21 +1,22 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { MIN_JWT_SECRET_LENGTH, resolveJwtSecret, signDevToken, type Role } from '../../signaling/src/devToken.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_S, MIN_JWT_SECRET_LENGTH, resolveJwtSecret, signDevToken, type Role } from '../../signaling/src/devToken.js';
 import { UsageError } from './UsageError.js';
 
 const USAGE = `usage: polyglot token --org ORG [--session SESSION] --role viewer|speaker|host [--name NAME] [--sub SUB] [--ttl SECONDS]
   Prints an HS256 token signed with PC_JWT_SECRET (with PC_ENV=development and no PC_JWT_SECRET:
   the published development secret, which only a development signaling node accepts).
   ORG and SESSION are UUIDs. A WebSocket needs --session; a host token without one is good for
-  the REST API of the whole organization (POST /api/sessions). --ttl defaults to 3600.`;
+  the REST API of the whole organization (POST /api/sessions). --ttl defaults to 3600, and is at
+  most PC_JWT_MAX_LIFETIME_S (default 86400), the longest lifetime signaling nodes accept.`;
 
 const UUID = z.string().uuid();
-const MAX_TTL_SECONDS = 30 * 24 * 3600;
 
 const envSchema = z.object({
   PC_ENV: z.enum(['development', 'production']).default('production'),
   PC_JWT_SECRET: z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).optional(),
   PC_JWKS_URL: z.string().optional(),
+  PC_JWT_MAX_LIFETIME_S: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(DEFAULT_MAX_TOKEN_LIFETIME_S),
 });
 
 /**
@@ -46,11 +47,14 @@ export async function tokenCommand(args: string[], env: NodeJS.ProcessEnv, out: 
   if (session !== undefined && !UUID.safeParse(session).success) throw new UsageError(`--session must be the session's UUID\n${USAGE}`);
   if (role !== 'viewer' && role !== 'speaker' && role !== 'host') throw new UsageError(`--role must be viewer, speaker or host\n${USAGE}`);
   if (name !== undefined && (name.trim().length === 0 || name.length > 100)) throw new UsageError('--name must be 1-100 characters');
-  const ttlSeconds = values.ttl === undefined ? 3600 : Number(values.ttl);
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TTL_SECONDS) throw new UsageError(`--ttl must be whole seconds, 1-${MAX_TTL_SECONDS}`);
 
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
+  const maxTtl = parsed.data.PC_JWT_MAX_LIFETIME_S;
+  const ttlSeconds = values.ttl === undefined ? Math.min(3600, maxTtl) : Number(values.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > maxTtl) {
+    throw new UsageError(`--ttl must be whole seconds, 1-${maxTtl} (PC_JWT_MAX_LIFETIME_S: signaling refuses longer-lived tokens)`);
+  }
   const secret = resolveJwtSecret({ env: parsed.data.PC_ENV, secret: parsed.data.PC_JWT_SECRET });
   if (secret === undefined) {
     throw new UsageError('PC_JWT_SECRET is not set: set it to the signaling nodes\' secret, or set PC_ENV=development to use the published development secret');

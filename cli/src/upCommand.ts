@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { z } from 'zod';
 import { WorkerRegistry } from '../../sidecars/client/src/index.js';
+import { isLoopbackHost } from '../../signaling/src/config.js';
 import { resolveJwtSecret, signDevToken } from '../../signaling/src/devToken.js';
 import { createDb, ensurePartitions, migrateToLatest } from '../../sql/src/index.js';
 import type { Config } from '../../core/src/config.js';
@@ -19,17 +21,19 @@ import { UsageError } from './UsageError.js';
 
 const log = moduleLog('up');
 
-const USAGE = `usage: polyglot up [--no-sample] [--no-infra]
+const USAGE = `usage: polyglot up [--no-sample] [--no-infra] [--host HOST]
   Starts everything on this machine in the foreground until Ctrl-C: the local infra (or the one
   'polyglot infra up' runs), the database schema, the history writer, the SFU, the local speech
   (English) and translation (English to Spanish, Catalan, Galician) workers and signaling; then a
   demo session fed by a looping speech sample, with host and viewer links.
   --no-sample  everything but the demo session (for real hosts, and tests)
   --no-infra   use the NATS, Postgres and Redis of PC_NATS_URL, PC_DATABASE_URL, PC_REDIS_URL as
-               they are (managed elsewhere) instead of starting local ones`;
+               they are (managed elsewhere) instead of starting local ones
+  --host HOST  the web port's address (default PC_HTTP_HOST, else 127.0.0.1: this machine only).
+               Any other address needs PC_JWT_SECRET (or PC_JWKS_URL): the development secret
+               is published, so anyone reaching the port could sign tokens with it. Every other
+               listener (metrics, health) stays on 127.0.0.1`;
 
-/** The demo's organization: fixed, so links keep working across restarts of the demo. */
-const DEMO_ORG = '00000000-0000-4000-8000-00000000d3e0';
 const DEMO_TARGETS = ['es', 'ca', 'gl'];
 const createdSessionSchema = z.object({ session: z.object({ id: z.string().uuid() }), viewerUrl: z.string().url() });
 
@@ -62,16 +66,48 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * The demo's organization: random per data directory and kept there (links keep working across
+ * restarts), so an id printed in any documentation opens nothing on anyone's demo.
+ */
+export async function demoOrganization(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'demo', 'organization-id');
+  try {
+    const id = (await readFile(file, 'utf8')).trim();
+    if (z.string().uuid().safeParse(id).success) return id;
+  } catch (err) {
+    if (!(err instanceof Error && 'code' in err && err.code === 'ENOENT')) throw err;
+  }
+  const id = randomUUID();
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${id}\n`, { mode: 0o600 });
+  return id;
+}
+
+/** The web port's address: --host, else PC_HTTP_HOST, else loopback; beyond loopback only with a real secret. */
+export function upHttpHost(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const host = flag ?? (env.PC_HTTP_HOST || '127.0.0.1');
+  if (!isLoopbackHost(host) && !env.PC_JWT_SECRET && !env.PC_JWKS_URL) {
+    throw new UsageError(
+      `polyglot up listens on ${host} only with PC_JWT_SECRET (or PC_JWKS_URL) set: the development secret is published, so anyone reaching ${host} could sign tokens and end sessions. Set PC_JWT_SECRET to 32+ random characters, or leave the host at 127.0.0.1`,
+    );
+  }
+  return host;
+}
+
 export async function upCommand(args: string[], cfg: Config): Promise<number> {
   let noSample = false;
   let noInfra = false;
+  let hostFlag: string | undefined;
   try {
-    const { values } = parseArgs({ args, options: { 'no-sample': { type: 'boolean' }, 'no-infra': { type: 'boolean' } }, strict: true });
+    const { values } = parseArgs({ args, options: { 'no-sample': { type: 'boolean' }, 'no-infra': { type: 'boolean' }, host: { type: 'string' } }, strict: true });
     noSample = values['no-sample'] ?? false;
     noInfra = values['no-infra'] ?? false;
+    hostFlag = values.host;
   } catch (err) {
     throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
   }
+  const httpHost = upHttpHost(hostFlag, process.env);
   const sample = path.join(cfg.dataDir, 'demo', 'sample.wav');
   if (!noSample && !existsSync(sample)) throw new UsageError(`the demo's speech sample ${sample} is missing: run 'make setup'`);
 
@@ -97,7 +133,9 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
     const httpPort = Number(process.env.PC_HTTP_PORT ?? 8080);
     const historyPort = cfg.history.metricsPort;
     const sfuPort = Number(process.env.PC_SFU_METRICS_PORT ?? 9311);
-    const base = `http://127.0.0.1:${httpPort}`;
+    // A wildcard bind answers on loopback too; a specific address only on itself.
+    const reachAt = httpHost === '0.0.0.0' || httpHost === '::' ? '127.0.0.1' : httpHost.includes(':') && !httpHost.startsWith('[') ? `[${httpHost}]` : httpHost;
+    const base = `http://${reachAt}:${httpPort}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...infra.env,
@@ -109,7 +147,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       { name: 'stt-local', entry: 'sidecars/stt-local/src/main.ts', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
       { name: 'mt-local', entry: 'sidecars/mt-local/src/main.ts', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
       { name: 'sfu', entry: 'sfu/src/main.ts', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`), restart: true },
-      { name: 'signaling', entry: 'signaling/src/main.ts', env: { PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
+      { name: 'signaling', entry: 'signaling/src/main.ts', env: { PC_HTTP_HOST: httpHost, PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
     ];
     await mkdir(logDir, { recursive: true });
     for (const service of services) {
@@ -147,7 +185,8 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
     if (!noSample) {
       const secret = resolveJwtSecret({ env: env.PC_ENV === 'development' ? 'development' : 'production', secret: env.PC_JWT_SECRET });
       if (!secret) throw new UsageError('the demo needs PC_JWT_SECRET (or PC_ENV=development) to sign its tokens');
-      const host = await signDevToken(secret, { org: DEMO_ORG, sub: 'demo-host', role: 'host', name: 'Demo host', ttlSeconds: 86_400 });
+      const demoOrg = await demoOrganization(cfg.dataDir);
+      const host = await signDevToken(secret, { org: demoOrg, sub: 'demo-host', role: 'host', name: 'Demo host', ttlSeconds: 86_400 });
       const created = await fetch(`${base}/api/sessions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${host}`, 'content-type': 'application/json' },
@@ -159,7 +198,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       const session = parsed.data.session.id;
       const viewerUrl = parsed.data.viewerUrl;
       await fetch(`${base}/api/sessions/${session}/start`, { method: 'POST', headers: { authorization: `Bearer ${host}` } });
-      const sessionHost = await signDevToken(secret, { org: DEMO_ORG, sub: 'demo-host', role: 'host', session, name: 'Demo host', ttlSeconds: 86_400 });
+      const sessionHost = await signDevToken(secret, { org: demoOrg, sub: 'demo-host', role: 'host', session, name: 'Demo host', ttlSeconds: 86_400 });
       const output = openSync(path.join(logDir, 'publisher.log'), 'a');
       const publisher = new ServerProcess({
         name: 'publisher',

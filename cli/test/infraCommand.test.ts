@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import pg from 'pg';
 import t from 'tap';
 import { freePort } from '../../core/src/infra/ports.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
+import { demoOrganization } from '../src/upCommand.js';
 
 const run = promisify(execFile);
 
@@ -74,8 +75,13 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
     PC_HTTP_PORT: String(await freePort()),
     PC_HISTORY_METRICS_PORT: String(await freePort()),
     PC_SFU_METRICS_PORT: String(await freePort()),
+    PC_SIGNALING_METRICS_PORT: String(await freePort()),
     PC_SFU_WORKERS: '1',
   };
+  // The defaults under test: loopback, and the development secret.
+  const inherited: NodeJS.ProcessEnv = env;
+  delete inherited.PC_HTTP_HOST;
+  delete inherited.PC_JWT_SECRET;
   const up = spawn(process.execPath, nodeArgsFor('cli/src/polyglot.ts').concat('up', '--no-sample'), { env, stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => up.kill('SIGKILL'));
   const exited = once(up, 'exit');
@@ -100,6 +106,11 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
   for (const name of ['history', 'stt-local', 'mt-local', 'sfu', 'signaling']) t.match(out, new RegExp(`${name}\\s+ready`), `${name} started and ready`);
   const ready = await fetch(`http://127.0.0.1:${env.PC_HTTP_PORT}/readyz`);
   t.equal(ready.status, 200, 'signaling answers on PC_HTTP_PORT');
+  for (const variable of ['PC_HTTP_PORT', 'PC_SIGNALING_METRICS_PORT', 'PC_HISTORY_METRICS_PORT', 'PC_SFU_METRICS_PORT'] as const) {
+    t.same(await listeningAddresses(Number(env[variable])), ['127.0.0.1'], `${variable} listens on loopback only`);
+  }
+  t.equal((await fetch(`http://127.0.0.1:${env.PC_HTTP_PORT}/metrics`)).status, 404, 'no metrics on the web port');
+  t.equal((await fetch(`http://127.0.0.1:${env.PC_SIGNALING_METRICS_PORT}/metrics`)).status, 200);
 
   up.kill('SIGTERM');
   const [code] = await exited;
@@ -107,4 +118,36 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
   const probe = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   await t.rejects(probe.connect(), 'its servers are stopped');
   probe.disconnect();
+});
+
+/** The local addresses of the TCP sockets listening on `port` (ss, from the kernel's table). */
+async function listeningAddresses(port: number): Promise<string[]> {
+  const { stdout } = await run('ss', ['-ltnH', `sport = :${port}`]);
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => (line.trim().split(/\s+/)[3] ?? '').replace(/:\d+$/, ''));
+}
+
+t.test('polyglot up refuses a non-loopback host without a real secret, before starting anything', async (t) => {
+  const env = { PC_HTTP_HOST: '', PC_JWT_SECRET: '', PC_JWKS_URL: '', PC_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), 'pc-up-')) };
+  t.teardown(() => rm(env.PC_DATA_DIR, { recursive: true, force: true }));
+  for (const args of [['up', '--host', '0.0.0.0'], ['up', '--host', '192.0.2.10', '--no-sample']]) {
+    const res = await polyglot(args, env);
+    t.not('code' in res ? res.code : 0, 0, args.join(' '));
+    t.match(res.stderr, /listens on .* only with PC_JWT_SECRET \(or PC_JWKS_URL\)/, args.join(' '));
+  }
+  const viaEnv = await polyglot(['up'], { ...env, PC_HTTP_HOST: '0.0.0.0' });
+  t.match(viaEnv.stderr, /listens on 0\.0\.0\.0 only with PC_JWT_SECRET/, 'PC_HTTP_HOST too');
+});
+
+t.test('the demo organization is random per data directory and kept in it, readable by its owner only', async (t) => {
+  const a = await mkdtemp(path.join(os.tmpdir(), 'pc-org-'));
+  const b = await mkdtemp(path.join(os.tmpdir(), 'pc-org-'));
+  t.teardown(() => Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]));
+  const first = await demoOrganization(a);
+  t.match(first, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.equal(await demoOrganization(a), first, 'the same across restarts');
+  t.not(await demoOrganization(b), first, 'another data directory, another organization');
+  t.equal((await stat(path.join(a, 'demo', 'organization-id'))).mode & 0o777, 0o600);
 });

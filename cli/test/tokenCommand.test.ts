@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import tap from 'tap';
 import { tokenCommand } from '../src/tokenCommand.js';
@@ -66,10 +67,31 @@ tap.test('polyglot token validates its arguments', async (t) => {
     [['--org', org, '--role', 'host', '--session', 's1'], /--session must be/],
     [['--org', org, '--role', 'host', '--ttl', '-5'], /--ttl/],
     [['--org', org, '--role', 'host', '--ttl', '1.5'], /--ttl/],
+    [['--org', org, '--role', 'host', '--ttl', '86401'], /--ttl must be whole seconds, 1-86400 \(PC_JWT_MAX_LIFETIME_S/],
     [['--org', org, '--role', 'host', '--name', '  '], /--name/],
     [['--org', org, '--role', 'host', '--bogus'], /Unknown option/],
   ];
   for (const [args, message] of cases) {
     await t.rejects(tokenCommand(args, env), { name: 'UsageError', message }, args.join(' '));
   }
+});
+
+tap.test('polyglot token issues tokens within the lifetime signaling accepts', async (t) => {
+  const org = randomUUID();
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  t.equal(await tokenCommand(['--org', org, '--role', 'host', '--ttl', '86400'], { PC_JWT_SECRET: TEST_SECRET }, out, new PassThrough()), 0);
+  const principal = await new TokenVerifier({ secret: TEST_SECRET }).verify(Buffer.concat(chunks).toString('utf8').trim());
+  t.equal(principal.org, org, 'a 24 h token, the default maximum, is accepted');
+  await t.rejects(tokenCommand(['--org', org, '--role', 'host', '--ttl', '601'], { PC_JWT_SECRET: TEST_SECRET, PC_JWT_MAX_LIFETIME_S: '600' }), {
+    name: 'UsageError',
+    message: /1-600/,
+  });
+  const shortDefault = new PassThrough();
+  const short: Buffer[] = [];
+  shortDefault.on('data', (c: Buffer) => short.push(c));
+  await tokenCommand(['--org', org, '--role', 'host'], { PC_JWT_SECRET: TEST_SECRET, PC_JWT_MAX_LIFETIME_S: '600' }, shortDefault, new PassThrough());
+  const p = await new TokenVerifier({ secret: TEST_SECRET, maxLifetimeSeconds: 600 }).verify(Buffer.concat(short).toString('utf8').trim());
+  t.ok(p.expiresAtMs - Date.now() <= 600_000, 'the default ttl shrinks to the maximum');
 });

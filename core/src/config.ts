@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { describeValue } from './secrets.js';
 
 /**
  * Every setting of every process, parsed once from the environment in a process's main and passed
@@ -56,7 +57,7 @@ export class ConfigError extends Error {
 export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const parsed = env.safeParse(source);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`));
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${describeValue(String(i.path[0]), source[String(i.path[0])])})`));
   }
   const e = parsed.data;
   return {

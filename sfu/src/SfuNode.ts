@@ -25,7 +25,15 @@ export interface SfuNodeOptions {
   announceIntervalMs?: number;
   /** Placement claims expire after this (a session outliving it is simply claimed again). */
   placementTtlMs?: number;
+  /**
+   * Asked before a producer or a plain publisher is created: refuses (NotFoundError,
+   * InvalidStateError) a session that does not exist or has ended. Unset: every session is served
+   * (media tests without a database).
+   */
+  sessionGate?: { check(session: string): Promise<void> } | undefined;
 }
+
+type ResolvedOptions = Required<Omit<SfuNodeOptions, 'sessionGate'>> & Pick<SfuNodeOptions, 'sessionGate'>;
 
 const DEFAULT_SFU_ANNOUNCE_INTERVAL_MS = 2_000;
 const DEFAULT_PLACEMENT_TTL_MS = 24 * 3_600_000;
@@ -49,7 +57,7 @@ export class SfuNode {
   readonly node: string;
   /** The process's media bounds and what counts against them (shared by every session). */
   readonly quota: MediaQuota;
-  readonly #opts: Required<SfuNodeOptions>;
+  readonly #opts: ResolvedOptions;
   readonly #nc: NatsConnection;
   readonly #log: Logger;
   readonly #sessions = new Map<string, SessionMedia>();
@@ -60,7 +68,7 @@ export class SfuNode {
   #draining = false;
   #closed = false;
 
-  private constructor(opts: Required<SfuNodeOptions>) {
+  private constructor(opts: ResolvedOptions) {
     this.#opts = opts;
     this.node = opts.node;
     this.quota = new MediaQuota(opts.limits);
@@ -187,6 +195,7 @@ export class SfuNode {
       }
       case 'produce': {
         const { session, peer, transportId, rtpParameters } = request.params;
+        await this.#opts.sessionGate?.check(session);
         return (await this.#session(session, false)).produce(peer, transportId, rtpParameters);
       }
       case 'consume': {
@@ -207,6 +216,7 @@ export class SfuNode {
         return {};
       case 'createPlainPublisher': {
         const { session, peer } = request.params;
+        await this.#opts.sessionGate?.check(session);
         return (await this.#session(session, true)).createPlainPublisher(peer);
       }
       case 'listProducers':
@@ -219,8 +229,8 @@ export class SfuNode {
     if (existing) return existing;
     const creating = this.#creating.get(session);
     if (creating) return creating;
-    if (!create) throw new NotFoundError(`no session ${session} on node ${this.node}`);
-    if (this.#draining) throw new UnavailableError(`node ${this.node} is shutting down`);
+    if (!create) throw new NotFoundError(`no session ${session} on this SFU node`);
+    if (this.#draining) throw new UnavailableError('this SFU node is shutting down');
     const promise = SessionMedia.create({
       session,
       pool: this.#opts.pool,
@@ -232,7 +242,7 @@ export class SfuNode {
       .then((media) => {
         if (this.#closed) {
           media.close('shutdown');
-          throw new InvalidStateError(`node ${this.node} closed`);
+          throw new InvalidStateError('this SFU node closed');
         }
         this.#adopt(media);
         return media;

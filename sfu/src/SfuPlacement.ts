@@ -197,7 +197,7 @@ export class SfuPlacement {
 
   async #place(session: string): Promise<PlaceResult> {
     const self = this.#opts.node;
-    if (this.#draining) throw new UnavailableError(`node ${self} is shutting down`);
+    if (this.#draining) throw new UnavailableError('this SFU node is shutting down');
     if (this.#opts.serves(session)) return { node: self };
     const kv = await this.#placementKv();
     if (!kv) return { node: this.#leastLoadedNode() };

@@ -9,6 +9,7 @@ import {
   transportsForPortRange,
   type MediaLimits,
 } from './MediaQuota.js';
+import { describeValue } from '../../core/src/secrets.js';
 
 /**
  * The SFU process's own settings (docs/configuration.md, "SFU"). Parsed once in main.ts; the shared
@@ -50,7 +51,7 @@ export function parseSfuConfig(source: NodeJS.ProcessEnv): SfuConfig {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
   const parsed = env.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`));
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${describeValue(String(i.path[0]), cleaned[String(i.path[0])])})`));
   }
   const e = parsed.data;
   if (e.PC_SFU_RTC_MIN_PORT > e.PC_SFU_RTC_MAX_PORT) {

@@ -15,6 +15,8 @@ import { parseSfuConfig } from './config.js';
 import { MediaWorkerPool } from './MediaWorkerPool.js';
 import { SfuMetrics } from './SfuMetrics.js';
 import { SfuNode } from './SfuNode.js';
+import { SessionGate } from './SessionGate.js';
+import { createDb } from '../../sql/src/index.js';
 import { CaptionService } from './captions/CaptionService.js';
 import { parseTranslationClientEnv } from '../../sidecars/client/src/index.js';
 import { workerBinary } from './workerBinary.js';
@@ -33,7 +35,9 @@ async function main(): Promise<void> {
 
   const nc = await connect({ servers: cfg.natsUrl, name: `sfu-${sfuCfg.nodeId}` });
   const pool = await MediaWorkerPool.create({ workerBin: workerBinary(cfg), size: sfuCfg.workers });
+  const gateDb = createDb({ url: cfg.database.url, poolMax: 2, applicationName: 'sfu-sessions' });
   const node = await SfuNode.start({
+    sessionGate: new SessionGate(gateDb),
     nc,
     node: sfuCfg.nodeId,
     pool,
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
       await captions.close();
       await pool.closeAndWait();
       await ops.close();
+      await gateDb.destroy();
       await nc.drain();
     },
   });

@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import t from 'tap';
-import { useInfra } from '../../core/test/support/infra.js';
+import rootTap from 'tap';
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, useInfra } from '../../core/test/support/infra.js';
+import { createDb, migrateToLatest } from '../../sql/src/index.js';
+import { SessionGate } from '../src/SessionGate.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
 import { SfuNode } from '../src/SfuNode.js';
@@ -52,4 +56,48 @@ t.test('polyglot publish rejects a bad command line with exit code 2', async (t)
   const [code] = await once(cli, 'exit');
   t.equal(code, 2, 'exit code 2');
   t.match(stderr, /--session must be/, 'says what is wrong');
+});
+
+t.test('polyglot publish into a session that does not exist or has ended fails at once, saying how to create one', async (t) => {
+  const { PC_NATS_URL } = await useInfra();
+  // The database lives until the file ends (the root's teardown), so the pool is closed before it is dropped.
+  const db = createDb({ url: await createTestDatabase(rootTap), poolMax: 2, applicationName: 'publish-test' });
+  t.teardown(() => db.destroy());
+  await migrateToLatest(db);
+  const org = randomUUID();
+  const user = randomUUID();
+  await db.insertInto('organizations').values({ id: org, name: 'Org' }).execute();
+  await db.insertInto('users').values({ id: user, organization_id: org, email: 'h@example.test', display_name: 'Host' }).execute();
+  const ended = await db
+    .insertInto('sessions')
+    .values({ organization_id: org, organizer_id: user, title: 'Over', source_language: 'en', status: 'ended', started_at: new Date(), ended_at: new Date() })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+
+  const nc = await connectNats(t);
+  const pool = await startPool(t, 1);
+  const sfu = await SfuNode.start({ nc, node: uniqueId('sfu'), pool, listen: LISTEN, maxConsumersPerRouter: 500, sessionGate: new SessionGate(db) });
+  t.teardown(() => sfu.close());
+  const wav = await makeSpeechWav(t, 'Nobody will hear this.', { sampleRate: 48_000 });
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['missing', randomUUID(), /does not exist: create one first \(POST \/api\/sessions/],
+    ['not a session id at all', 'no-such-session', /does not exist/],
+    ['ended', ended.id, /has ended: create one first/],
+  ];
+  for (const [what, session, message] of cases) {
+    const watch = await watchSession(t, nc, session);
+    const cli = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', wav, '--node', sfu.node], {
+      env: { ...process.env, PC_NATS_URL, PC_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    cli.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const [code] = await within(30_000, once(cli, 'exit'), () => `polyglot publish (${what}) did not exit`);
+    t.equal(code, 1, `${what}: exits 1`);
+    t.match(stderr, message, `${what}: says so`);
+    t.notMatch(stderr, /\n\s+at /, `${what}: no stack trace`);
+    t.notOk(watch.events.some((e) => e.type === 'producerAdded'), `${what}: nothing was published`);
+    t.equal(sfu.sessionForTesting(session)?.listProducers().length ?? 0, 0, `${what}: no producer on the SFU`);
+  }
 });

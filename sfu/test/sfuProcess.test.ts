@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import t from 'tap';
-import { useInfra } from '../../core/test/support/infra.js';
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, useInfra } from '../../core/test/support/infra.js';
+import { createDb, migrateToLatest } from '../../sql/src/index.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { UnavailableError } from '../../core/src/errors.js';
 import { SfuClient } from '../../core/src/sfu/SfuClient.js';
@@ -17,6 +19,16 @@ t.test('the SFU process serves RPC, metrics and /healthz; SIGTERM says goaway, c
   const { PC_NATS_URL } = await useInfra();
   const nc = await connectNats(t);
   const node = uniqueId('sfu');
+  // The SFU publishes only into sessions of its database: one, seeded here.
+  const databaseUrl = await createTestDatabase(t);
+  const db = createDb({ url: databaseUrl, poolMax: 1, applicationName: 'sfu-process-test' });
+  await migrateToLatest(db);
+  const org = randomUUID();
+  const user = randomUUID();
+  await db.insertInto('organizations').values({ id: org, name: 'Org' }).execute();
+  await db.insertInto('users').values({ id: user, organization_id: org, email: 'h@example.test', display_name: 'Host' }).execute();
+  const seeded = await db.insertInto('sessions').values({ organization_id: org, organizer_id: user, title: 'Live', source_language: 'en' }).returning('id').executeTakeFirstOrThrow();
+  await db.destroy();
 
   const nodeMessages: NodeMessage[] = [];
   let announced!: () => void;
@@ -39,6 +51,7 @@ t.test('the SFU process serves RPC, metrics and /healthz; SIGTERM says goaway, c
     env: {
       ...process.env,
       PC_NATS_URL,
+      PC_DATABASE_URL: databaseUrl,
       PC_LOG_LEVEL: 'info',
       PC_SFU_NODE_ID: node,
       PC_SFU_WORKERS: '1',
@@ -74,7 +87,7 @@ t.test('the SFU process serves RPC, metrics and /healthz; SIGTERM says goaway, c
   t.match(await health.json(), { ok: true, node, workers: 1 }, '/healthz body');
 
   const client = new SfuClient({ nc });
-  const sessions = [uniqueId('a'), uniqueId('b')];
+  const sessions = [seeded.id, uniqueId('b')];
   const watches = await Promise.all(sessions.map((s) => watchSession(t, nc, s)));
   await client.request(node, 'createPlainPublisher', { session: sessions[0]! });
   await client.request(node, 'getRouterRtpCapabilities', { session: sessions[1]! });

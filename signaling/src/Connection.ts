@@ -5,7 +5,7 @@ import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CaptionSink, DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
 import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorFrameCode } from './closeCodes.js';
 import { InvalidStateError, NotFoundError, QuotaExceededError, UnauthenticatedError } from '../../core/src/errors.js';
-import { BadRequestError, FloodError, OtherOrganizationError, RefreshMismatchError, SessionEndedError, SlowConsumerError, TokenRefusedError } from './errors.js';
+import { BadRequestError, FloodError, OtherOrganizationError, RefreshMismatchError, SessionEndedError, SlowConsumerError, TokenRefusedError, TryAgainLaterError } from './errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import { decodeClientMessage, MAX_MESSAGE_BYTES, type ClientMessage, type ClientMessageOf, type RequestId, type ServerMessage } from './protocol.js';
 import { MediaRelay } from './MediaRelay.js';
@@ -32,6 +32,11 @@ export interface ConnectionLimits {
   maxBufferedBytes: number;
   /** The caption queue of each socket and its drop policy (CaptionSink.ts). */
   captionQueue: CaptionQueueLimits;
+  /**
+   * A WebSocket ping every this often; a socket that has not answered the previous one by the next
+   * is half-open (a vanished client, a dead NAT entry) and is dropped with its language demand.
+   */
+  pingIntervalMs: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
@@ -43,7 +48,11 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxPendingRequests: 32,
   maxBufferedBytes: 1024 * 1024,
   captionQueue: DEFAULT_CAPTION_QUEUE_LIMITS,
+  pingIntervalMs: 20_000,
 };
+
+/** A socket authenticated on a full node is closed 1013 with this hint. */
+const NODE_FULL_RETRY_AFTER_MS = 2_000;
 
 /** Every this many bytes of a frame cost one more token, so big frames drain the bucket faster. */
 const BYTES_PER_TOKEN = 16 * 1024;
@@ -58,6 +67,8 @@ export interface ConnectionOptions {
   roomFor: (sessionId: string) => SessionRoom;
   limits: ConnectionLimits;
   captionObserver: SafeEmitter<CaptionObserverEvents>;
+  /** Asked once the token is valid: false when the node has no room for one more authenticated socket. */
+  admit?: () => boolean;
 }
 
 export type ConnectionEvents = {
@@ -72,6 +83,8 @@ export type ConnectionObserverEvents = {
   /** A close we initiated, and why. */
   closing: [code: number, reason: string];
   rateLimited: [];
+  /** Terminated: no pong within pingIntervalMs. */
+  halfOpen: [];
 };
 
 type Phase = 'auth' | 'open' | 'closed';
@@ -107,10 +120,14 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #dropped = 0;
   #authTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #awaitingPong = false;
+  readonly #admit: () => boolean;
   #resolveClosed!: () => void;
 
-  constructor({ ws, id, verifier, store, roomFor, limits, captionObserver }: ConnectionOptions) {
+  constructor({ ws, id, verifier, store, roomFor, limits, captionObserver, admit = () => true }: ConnectionOptions) {
     super();
+    this.#admit = admit;
     this.id = id;
     this.#ws = ws;
     this.#verifier = verifier;
@@ -130,6 +147,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
       () => this.#fail(new TokenRefusedError(`no auth message within ${limits.authTimeoutMs} ms`, 'timeout'), undefined),
       limits.authTimeoutMs,
     );
+    this.#pingTimer = setInterval(() => this.#ping(), limits.pingIntervalMs);
+    ws.on('pong', () => (this.#awaitingPong = false));
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
     ws.on('close', (code) => this.#onSocketClosed(code));
     // 'error' precedes 'close' (a protocol violation, a reset); the close handler does the cleanup.
@@ -286,6 +305,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     const session = await this.#store.lookup(principal.session);
     checkSessionAccess(principal, session);
     if (this.#phase !== 'auth') return; // closed (deadline, shutdown) while we were looking
+    if (!this.#admit()) throw new TryAgainLaterError('this node is full; reconnect (another node may take you)', NODE_FULL_RETRY_AFTER_MS);
     clearTimeout(this.#authTimer);
     this.#principal = principal;
     this.#phase = 'open';
@@ -367,11 +387,13 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     if (failure.kind === 'close') {
       // A client's mistake is worth a line, not a stack trace; our own failure is worth both.
       if (failure.serverFault) this.#log.error({ err, closeCode: failure.code }, 'closing socket');
+      else if (failure.detailHidden) this.#log.warn({ err, closeCode: failure.code }, 'closing socket: a dependency failed');
       else this.#log.info({ closeCode: failure.code, reason: failure.reason }, 'closing socket');
       this.close(failure.code, failure.reason);
       return;
     }
     if (failure.serverFault) this.#log.error({ err }, 'request failed');
+    else if (failure.detailHidden) this.#log.warn({ err, code: failure.code }, 'request failed on a dependency');
     this.observer.safeEmit('errorFrame', failure.code);
     const frame: ServerMessage = { type: 'error', code: failure.code, message: failure.message };
     if (failure.retryAfterMs !== undefined) frame.retryAfterMs = failure.retryAfterMs;
@@ -394,6 +416,19 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #clearTimers(): void {
     clearTimeout(this.#authTimer);
     clearTimeout(this.#expiryTimer);
+    clearInterval(this.#pingTimer);
+  }
+
+  #ping(): void {
+    if (this.#phase === 'closed') return;
+    if (this.#awaitingPong) {
+      this.#log.info({ pingIntervalMs: this.#limits.pingIntervalMs }, 'no pong: dropping a half-open socket');
+      this.observer.safeEmit('halfOpen');
+      this.terminate();
+      return;
+    }
+    this.#awaitingPong = true;
+    this.#ws.ping();
   }
 
   #onSocketClosed(code: number): void {

@@ -10,6 +10,7 @@ import { Connection, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './
 import { InvalidStateError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { ClientMessage } from './protocol.js';
+import type { AdmissionTicket } from './ConnectionAdmission.js';
 import { SessionRoom } from './SessionRoom.js';
 import { SfuNodeWatch } from './SfuNodeWatch.js';
 import type { SessionStore } from './SessionStore.js';
@@ -93,8 +94,11 @@ export class Hub {
     }
   }
 
-  /** Takes ownership of an upgraded socket. */
-  accept(ws: WebSocket): Connection {
+  /**
+   * Takes ownership of an upgraded socket. Its admission ticket (SignalingServer) is moved to the
+   * authenticated count when its token is accepted, and released when it closes.
+   */
+  accept(ws: WebSocket, ticket?: AdmissionTicket): Connection {
     if (this.#closed) {
       ws.close(CloseCode.GoingAway, 'node shutting down');
       throw new InvalidStateError('hub closed');
@@ -107,6 +111,7 @@ export class Hub {
       roomFor: (sessionId) => this.#roomFor(sessionId),
       limits: this.#limits,
       captionObserver: this.captionObserver,
+      ...(ticket ? { admit: () => ticket.authenticate() } : {}),
     });
     this.#connections.set(conn.id, conn);
     conn.observer.on('message', (type) => this.observer.safeEmit('message', type));
@@ -115,6 +120,7 @@ export class Hub {
     conn.observer.on('rateLimited', () => this.observer.safeEmit('rateLimited'));
     conn.observer.on('authenticated', (p) => this.observer.safeEmit('authenticated', p.role));
     conn.once('@close', (code) => {
+      ticket?.release();
       this.#connections.delete(conn.id);
       this.observer.safeEmit('connectionClosed', code);
     });

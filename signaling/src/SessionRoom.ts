@@ -121,7 +121,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   }
 
   add(member: RoomMember): void {
-    if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
+    if (this.#closed) throw new InvalidStateError('the session is closing on this node; reconnect');
     this.#members.set(member.id, member);
     if (member.isViewer) this.#audience.setViewer(member.id, undefined);
     // Viewers do not see the counts, and a host or speaker joining changes none: tell just the newcomer.
@@ -142,7 +142,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
    * and the per-language counts follow.
    */
   setLanguage(member: RoomMember, lang: string, afterSeq: number | undefined): void {
-    if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
+    if (this.#closed) throw new InvalidStateError('the session is closing on this node; reconnect');
     if (!this.#members.has(member.id)) throw new InvalidStateError('not a member of this session');
     const previous = this.#languageOf.get(member.id);
     if (previous !== undefined && previous !== lang) this.#leaveLanguage(member, previous);
@@ -187,7 +187,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
    * (which sees `unavailable` with a retry hint) reruns its media setup.
    */
   async sfuRequest<M extends RpcMethod>(method: M, params: RpcParams<M>): Promise<RpcResult<M>> {
-    if (this.#closed) throw new InvalidStateError(`room ${this.id} closed`);
+    if (this.#closed) throw new InvalidStateError('the session is closing on this node; reconnect');
     const placement = (this.#placement ??= this.#sfu.place(this.id).then((r) => r.node));
     let node: string;
     try {

@@ -10,8 +10,9 @@ import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Database } from '../../sql/src/index.js';
 import { httpFailureFor } from './closeCodes.js';
 import type { ConnectionLimits } from './Connection.js';
+import { ConnectionAdmission, DEFAULT_ADMISSION, isRefusal, type AdmissionLimits } from './ConnectionAdmission.js';
 import { NotFoundError } from '../../core/src/errors.js';
-import { MethodNotAllowedError } from './errors.js';
+import { BadRequestError, MethodNotAllowedError } from './errors.js';
 import { Hub } from './Hub.js';
 import { createHttpMetrics, createSignalingMetrics } from './metrics.js';
 import { RestApi, sendJson } from './RestApi.js';
@@ -26,8 +27,10 @@ export interface SignalingServerOptions {
   nc: NatsConnection;
   verifier: TokenVerifier;
   nodeId: string;
-  /** Sockets (open or upgrading) beyond this are refused with 503 + Retry-After (seed C-5). */
+  /** Authenticated sockets beyond this are refused with 503 + Retry-After (seed C-5). */
   maxConnections: number;
+  /** Bounds on sockets not yet authenticated and per client address (ConnectionAdmission.ts). */
+  admission?: Partial<Omit<AdmissionLimits, 'maxConnections'>>;
   /** Built web pages (dist/web); unset: no pages, only the API. */
   webDir?: string | undefined;
   publicUrl?: string | undefined;
@@ -37,6 +40,11 @@ export interface SignalingServerOptions {
   /** Retry-After of a refused upgrade. */
   retryAfterSeconds?: number;
   sfuTimeoutMs?: number;
+  /**
+   * Where /metrics is served: its own listener, so the public port never shows node ids, counts
+   * and capacity to the internet. Unset: no metrics listener (the registry is still readable).
+   */
+  metrics?: { host: string; port: number } | undefined;
 }
 
 /**
@@ -47,8 +55,8 @@ const HARD_MAX_PAYLOAD_BYTES = 1024 * 1024;
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 /**
- * The signaling node's one port: the WebSocket at /ws, the REST API under /api, /healthz, /readyz,
- * /metrics, and the web pages. It owns the hub, the REST API, the SFU client and the session store
+ * The signaling node's public port: the WebSocket at /ws, the REST API under /api, /healthz,
+ * /readyz and the web pages; /metrics on a second listener (loopback by default). It owns the hub, the REST API, the SFU client and the session store
  * built around the database and NATS connections it is given (which stay the caller's).
  */
 export class SignalingServer {
@@ -60,11 +68,14 @@ export class SignalingServer {
   readonly #nc: NatsConnection;
   readonly #static: StaticFiles | undefined;
   readonly #http: http.Server;
+  readonly #metricsHttp: http.Server | undefined;
+  readonly #metricsListen: { host: string; port: number } | undefined;
+  #metricsPort: number | undefined;
   readonly #wss: WebSocketServer;
   readonly #maxConnections: number;
+  readonly #admission: ConnectionAdmission;
   readonly #retryAfterSeconds: number;
   readonly #httpMetrics: ReturnType<typeof createHttpMetrics>;
-  #upgrading = 0;
   #draining = false;
   #closing: Promise<void> | undefined;
 
@@ -72,6 +83,7 @@ export class SignalingServer {
     if (!Number.isInteger(opts.maxConnections) || opts.maxConnections < 1) throw new TypeError(`maxConnections must be a positive integer, got ${opts.maxConnections}`);
     this.#nc = opts.nc;
     this.#maxConnections = opts.maxConnections;
+    this.#admission = new ConnectionAdmission({ maxConnections: opts.maxConnections, ...DEFAULT_ADMISSION, ...opts.admission });
     this.#retryAfterSeconds = opts.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
     this.#sfu = new SfuClient({ nc: opts.nc, ...(opts.sfuTimeoutMs !== undefined ? { timeoutMs: opts.sfuTimeoutMs } : {}) });
     this.store = new SessionStore({ db: opts.db });
@@ -101,6 +113,13 @@ export class SignalingServer {
     // Slow-loris guard for plain requests; upgraded sockets are ws's from then on.
     this.#http.headersTimeout = 10_000;
     this.#http.requestTimeout = 30_000;
+    this.#metricsListen = opts.metrics;
+    this.#metricsHttp = opts.metrics === undefined ? undefined : http.createServer((req, res) => void this.#onMetricsRequest(req, res));
+  }
+
+  /** The metrics listener's port once listening; undefined without one. */
+  get metricsPort(): number | undefined {
+    return this.#metricsPort;
   }
 
   /** Opens the node's language demand board, then listens; resolves with the bound port (useful with port 0). */
@@ -115,11 +134,29 @@ export class SignalingServer {
     });
     const address = this.#http.address() as AddressInfo;
     log.info({ port: address.port, host }, 'listening');
+    if (this.#metricsHttp && this.#metricsListen) {
+      const metrics = this.#metricsHttp;
+      const { host: mHost, port: mPort } = this.#metricsListen;
+      await new Promise<void>((resolve, reject) => {
+        metrics.once('error', reject);
+        metrics.listen(mPort, mHost, () => {
+          metrics.off('error', reject);
+          resolve();
+        });
+      });
+      this.#metricsPort = (metrics.address() as AddressInfo).port;
+      log.info({ port: this.#metricsPort, host: mHost }, 'metrics listening');
+    }
     return address.port;
   }
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Authenticated and unauthenticated sockets, in all and of one address (tests). */
+  admissionForTesting(): ConnectionAdmission {
+    return this.#admission;
   }
 
   /**
@@ -142,6 +179,11 @@ export class SignalingServer {
       const httpClosed = new Promise<void>((resolve) => this.#http.close(() => resolve()));
       this.#http.closeIdleConnections();
       await httpClosed;
+      if (this.#metricsHttp?.listening) {
+        const metricsClosed = new Promise<void>((resolve) => this.#metricsHttp?.close(() => resolve()));
+        this.#metricsHttp.closeAllConnections();
+        await metricsClosed;
+      }
       await this.#rest.close();
       this.#sfu.close();
       log.info('closed');
@@ -150,30 +192,25 @@ export class SignalingServer {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseRequestUrl(req.url);
+    if (url === undefined) return this.#refuseUpgrade(socket, 400, 'invalid_request', 'malformed URL', 'bad_url');
     if (url.pathname !== '/ws') return this.#refuseUpgrade(socket, 404, 'not_found', 'the WebSocket is at /ws', 'path');
     if (url.searchParams.has('token')) {
       // Seed I-1: a token in a URL ends up in access logs. Refuse it so no client comes to rely on it.
       return this.#refuseUpgrade(socket, 400, 'invalid_request', 'send the token in the first message, never in the URL', 'token_in_url');
     }
     if (this.#draining) return this.#refuseUpgrade(socket, 503, 'unavailable', 'node shutting down', 'draining');
-    if (this.hub.size + this.#upgrading >= this.#maxConnections) {
-      return this.#refuseUpgrade(socket, 503, 'unavailable', 'connection limit reached on this node', 'limit');
-    }
-    this.#upgrading += 1;
-    let counted = true;
-    const uncount = (): void => {
-      if (counted) this.#upgrading -= 1;
-      counted = false;
-    };
-    // ws answers a bad handshake itself and never calls back: the socket's close ends the count.
-    socket.once('close', uncount);
+    const ticket = this.#admission.admit(req.socket.remoteAddress ?? 'unknown');
+    if (isRefusal(ticket)) return this.#refuseUpgrade(socket, ticket.status, ticket.status === 429 ? 'rate_limited' : 'unavailable', ticket.message, ticket.reason);
+    // ws answers a bad handshake itself and never calls back: the socket's close ends the ticket.
+    const release = (): void => ticket.release();
+    socket.once('close', release);
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      uncount();
-      socket.off('close', uncount);
+      socket.off('close', release);
       try {
-        this.hub.accept(ws);
+        this.hub.accept(ws, ticket);
       } catch (err) {
+        ticket.release();
         log.debug({ err }, 'upgrade after close');
       }
     });
@@ -182,7 +219,7 @@ export class SignalingServer {
   #refuseUpgrade(socket: Duplex, status: number, code: string, message: string, reason: string): void {
     this.#httpMetrics.rejectedUpgrades.inc({ reason });
     const body = JSON.stringify({ error: { code, message } });
-    const retryAfter = status === 503 ? `Retry-After: ${this.#retryAfterSeconds}\r\n` : '';
+    const retryAfter = status === 503 || status === 429 ? `Retry-After: ${this.#retryAfterSeconds}\r\n` : '';
     socket.end(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${retryAfter}Content-Type: application/json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -191,10 +228,15 @@ export class SignalingServer {
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const parsedUrl = parseRequestUrl(req.url);
+    const url = parsedUrl ?? new URL('/', 'http://localhost');
     const method = req.method ?? 'GET';
     let route = 'static';
     try {
+      if (parsedUrl === undefined) {
+        route = 'bad_url';
+        throw new BadRequestError('malformed URL (bad percent-encoding)', 'invalid_message');
+      }
       if (url.pathname === '/healthz') {
         route = 'healthz';
         sendJson(res, 200, { status: 'ok' });
@@ -202,11 +244,6 @@ export class SignalingServer {
         route = 'readyz';
         const ready = !this.#draining && !this.#nc.isClosed();
         sendJson(res, ready ? 200 : 503, { ready, draining: this.#draining, connections: this.hub.size, maxConnections: this.#maxConnections });
-      } else if (url.pathname === '/metrics') {
-        route = 'metrics';
-        const text = await this.registry.metrics();
-        res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
-        res.end(text);
       } else if (url.pathname.startsWith('/api/')) {
         route = 'api';
         await this.#rest.handle(req, res, url);
@@ -220,11 +257,50 @@ export class SignalingServer {
       }
     } catch (err) {
       const failure = httpFailureFor(err);
-      if (failure.status >= 500) log.error({ err, path: url.pathname, method }, 'request failed');
+      if (failure.status >= 500 && failure.status !== 503) log.error({ err, path: url.pathname, method }, 'request failed');
+      else if (failure.detailHidden) log.warn({ err, path: url.pathname, method }, 'request failed on a dependency');
       if (res.headersSent) res.destroy();
       else sendJson(res, failure.status, { error: { code: failure.code, message: failure.message } }, failure.headers);
     } finally {
       this.#httpMetrics.requests.observe({ route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** The metrics listener: /metrics and /healthz only. */
+  async #onMetricsRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pathname = parseRequestUrl(req.url)?.pathname;
+    try {
+      if (pathname === '/metrics') {
+        const text = await this.registry.metrics();
+        res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+      } else if (pathname === '/healthz') {
+        sendJson(res, 200, { status: 'ok' });
+      } else {
+        sendJson(res, 404, { error: { code: 'not_found', message: 'only /metrics and /healthz here' } });
+      }
+    } catch (err) {
+      log.error({ err }, 'metrics request failed');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, { error: { code: 'internal', message: 'internal error' } });
+    }
+  }
+}
+
+/**
+ * The request's URL, or undefined when it cannot be used: not parsable, or a path or query with a
+ * malformed percent-encoding (which would otherwise throw deep in a handler as a 500).
+ */
+function parseRequestUrl(raw: string | undefined): URL | undefined {
+  const target = raw ?? '/';
+  // An absolute-form or `//host` target would make URL() take its host from the request line.
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    const url = new URL(target, 'http://localhost');
+    decodeURIComponent(url.pathname);
+    decodeURIComponent(url.search.replace(/\+/g, ' '));
+    return url;
+  } catch {
+    return undefined;
   }
 }

@@ -42,7 +42,9 @@ export class StaticFiles {
       'cache-control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=300',
       'referrer-policy': 'no-referrer',
       'x-content-type-options': 'nosniff',
-      'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'",
+      // No framing: a page holding a host token must not be clickjacked into ending a session.
+      'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
     });
     res.end(head ? undefined : body);
   }

@@ -1,18 +1,20 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 import { TokenRefusedError, TryAgainLaterError } from './errors.js';
-import type { Role } from './devToken.js';
+import { DEFAULT_MAX_TOKEN_LIFETIME_S, type Role } from './devToken.js';
 
 export interface TokenVerifierOptions {
   /** HS256 shared secret (development, or a deployment without an identity provider). */
   secret?: string | undefined;
   /** RS256 keys from the identity provider; when set, HS256 tokens are refused. */
   jwksUrl?: string | undefined;
-  /** Required `iss` / `aud` when set. */
+  /** Required `iss` / `aud` when set; both required with a jwksUrl. */
   issuer?: string | undefined;
   audience?: string | undefined;
   /** Allowed clock skew between the token issuer and us. */
   clockToleranceSeconds?: number;
+  /** Tokens whose exp - iat exceeds this, or that carry no iat, are refused (`claims`). */
+  maxLifetimeSeconds?: number;
 }
 
 /** Who a verified token speaks for. */
@@ -35,6 +37,7 @@ const claimsSchema = z.object({
   role: z.enum(['host', 'speaker', 'viewer']),
   name: z.string().trim().min(1).max(100).optional(),
   exp: z.number().int(),
+  iat: z.number().int(),
 });
 
 /** When the JWKS endpoint is down, a client should come back shortly rather than give up. */
@@ -47,9 +50,13 @@ const JWKS_RETRY_AFTER_MS = 2_000;
 export class TokenVerifier {
   readonly #key: Uint8Array | JWTVerifyGetKey;
   readonly #options: JWTVerifyOptions;
+  readonly #maxLifetimeSeconds: number;
 
-  constructor({ secret, jwksUrl, issuer, audience, clockToleranceSeconds = 5 }: TokenVerifierOptions) {
+  constructor({ secret, jwksUrl, issuer, audience, clockToleranceSeconds = 5, maxLifetimeSeconds = DEFAULT_MAX_TOKEN_LIFETIME_S }: TokenVerifierOptions) {
+    this.#maxLifetimeSeconds = maxLifetimeSeconds;
     if (jwksUrl !== undefined) {
+      // An identity provider signs for many applications: without iss and aud, any of its tokens would do.
+      if (issuer === undefined || audience === undefined) throw new TypeError('TokenVerifier: a jwksUrl needs an issuer and an audience');
       this.#key = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
       this.#options = { algorithms: ['RS256'] };
     } else if (secret !== undefined) {
@@ -61,7 +68,7 @@ export class TokenVerifier {
     this.#options = {
       ...this.#options,
       clockTolerance: clockToleranceSeconds,
-      requiredClaims: ['exp', 'sub'],
+      requiredClaims: ['exp', 'iat', 'sub'],
       ...(issuer !== undefined ? { issuer } : {}),
       ...(audience !== undefined ? { audience } : {}),
     };
@@ -83,6 +90,9 @@ export class TokenVerifier {
       throw new TokenRefusedError(`token claims invalid: ${what}`, 'claims');
     }
     const c = claims.data;
+    if (c.exp - c.iat > this.#maxLifetimeSeconds) {
+      throw new TokenRefusedError(`token lifetime ${c.exp - c.iat} s exceeds the maximum of ${this.#maxLifetimeSeconds} s`, 'claims');
+    }
     return { sub: c.sub, org: c.org, session: c.session, role: c.role, name: c.name ?? c.sub, expiresAtMs: c.exp * 1000 };
   }
 }

@@ -99,10 +99,25 @@ function retryAfterMsOf(e: UnavailableError | TimeoutError): number {
   return e instanceof TryAgainLaterError ? e.retryAfterMs : DEFAULT_RETRY_AFTER_MS;
 }
 
-/** `serverFault`: our own failure (a bug, an answer we cannot use), worth a stack trace in the log. */
+/**
+ * What a client is told when a dependency failed: the error's own message names NATS subjects,
+ * SFU node ids and timeouts, which stay in our logs.
+ */
+const UNAVAILABLE_MESSAGE = 'a service this request needs is unavailable; try again shortly';
+const NO_SUCH_SESSION = 'no such session';
+
+/** A dependency's error, whose message is ours to log and not the client's to read. */
+function hidesDetail(e: PolyglotError): boolean {
+  return (e instanceof UnavailableError || e instanceof TimeoutError) && !(e instanceof TryAgainLaterError);
+}
+
+/**
+ * `serverFault`: our own failure (a bug, an answer we cannot use), worth a stack trace in the log.
+ * `detailHidden`: the client got a generic message; the caller logs the error for the operator.
+ */
 export type SocketFailure =
-  | { kind: 'close'; code: CloseCodeValue; reason: string; serverFault: boolean }
-  | { kind: 'frame'; code: ErrorFrameCode; message: string; retryAfterMs?: number; serverFault: boolean };
+  | { kind: 'close'; code: CloseCodeValue; reason: string; serverFault: boolean; detailHidden: boolean }
+  | { kind: 'frame'; code: ErrorFrameCode; message: string; retryAfterMs?: number; serverFault: boolean; detailHidden: boolean };
 
 /**
  * What a socket gets for an error. While authenticating (`phase: 'auth'`) every failure closes the
@@ -111,7 +126,11 @@ export type SocketFailure =
  */
 export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFailure {
   const e = toPolyglotError(err);
-  const close = (code: CloseCodeValue): SocketFailure => ({ kind: 'close', code, reason: closeReason(e.message), serverFault: code === CloseCode.InternalError });
+  const hidden = hidesDetail(e);
+  const message = hidden ? UNAVAILABLE_MESSAGE : e.message;
+  const close = (code: CloseCodeValue): SocketFailure => ({ kind: 'close', code, reason: closeReason(message), serverFault: code === CloseCode.InternalError, detailHidden: hidden });
+  // Another organization's session is answered exactly as one that does not exist (as over HTTP).
+  if (e instanceof OtherOrganizationError) return { kind: 'close', code: CloseCode.SessionNotFound, reason: NO_SUCH_SESSION, serverFault: false, detailHidden: false };
   if (e instanceof UnauthenticatedError) return close(CloseCode.Unauthenticated);
   if (e instanceof SessionEndedError) return close(CloseCode.SessionEnded);
   if (e instanceof FloodError) return close(CloseCode.TooManyMessages);
@@ -124,9 +143,10 @@ export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFa
     if (e instanceof QuotaExceededError) return close(CloseCode.TooManyMessages);
     return close(CloseCode.InternalError);
   }
-  if (e instanceof OtherOrganizationError) return close(CloseCode.Forbidden);
   const frame = (code: ErrorFrameCode, retryAfterMs?: number): SocketFailure =>
-    retryAfterMs === undefined ? { kind: 'frame', code, message: e.message, serverFault: false } : { kind: 'frame', code, message: e.message, retryAfterMs, serverFault: false };
+    retryAfterMs === undefined
+      ? { kind: 'frame', code, message, serverFault: false, detailHidden: hidden }
+      : { kind: 'frame', code, message, retryAfterMs, serverFault: false, detailHidden: hidden };
   if (e instanceof BadRequestError) return frame(e.reason);
   if (e instanceof InvalidArgumentError) return frame('invalid_message');
   if (e instanceof RefreshMismatchError) return frame('refresh_mismatch');
@@ -136,7 +156,7 @@ export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFa
   if (e instanceof MediaLimitError) return frame('media_limit', e.retryAfterMs);
   if (e instanceof QuotaExceededError) return frame('rate_limited', e.retryAfterMs);
   if (e instanceof UnavailableError || e instanceof TimeoutError) return frame('unavailable', retryAfterMsOf(e));
-  return { kind: 'frame', code: 'internal', message: 'internal error', serverFault: true };
+  return { kind: 'frame', code: 'internal', message: 'internal error', serverFault: true, detailHidden: true };
 }
 
 // RFC 6455: the close reason is at most 123 bytes of UTF-8.
@@ -151,12 +171,21 @@ export interface HttpFailure {
   code: string;
   message: string;
   headers: Record<string, string>;
+  /** The client got a generic message; the caller logs the error for the operator. */
+  detailHidden: boolean;
 }
 
 /** What a REST request gets for an error: `{error:{code,message}}` with this status and headers. */
 export function httpFailureFor(err: unknown): HttpFailure {
   const e = toPolyglotError(err);
-  const fail = (status: number, code: string, headers: Record<string, string> = {}): HttpFailure => ({ status, code, message: e.message, headers });
+  const hidden = hidesDetail(e);
+  const fail = (status: number, code: string, headers: Record<string, string> = {}): HttpFailure => ({
+    status,
+    code,
+    message: hidden ? UNAVAILABLE_MESSAGE : e.message,
+    headers,
+    detailHidden: hidden,
+  });
   const retryAfter = (ms: number): Record<string, string> => ({ 'retry-after': String(Math.ceil(ms / 1000)) });
   if (e instanceof MethodNotAllowedError) return fail(405, 'method_not_allowed', { allow: e.allow.join(', ') });
   if (e instanceof UnsupportedMediaTypeError) return fail(415, 'unsupported_media_type');
@@ -165,12 +194,12 @@ export function httpFailureFor(err: unknown): HttpFailure {
   if (e instanceof InvalidArgumentError) return fail(400, 'invalid_request');
   if (e instanceof UnauthenticatedError) return fail(401, 'unauthenticated', { 'www-authenticate': 'Bearer' });
   // Another organization's session is indistinguishable from one that does not exist.
-  if (e instanceof OtherOrganizationError) return { status: 404, code: 'not_found', message: 'no such session', headers: {} };
+  if (e instanceof OtherOrganizationError) return { status: 404, code: 'not_found', message: NO_SUCH_SESSION, headers: {}, detailHidden: false };
   if (e instanceof ForbiddenError) return fail(403, 'forbidden');
   if (e instanceof NotFoundError) return fail(404, 'not_found');
   if (e instanceof SessionEndedError) return fail(409, 'session_ended');
   if (e instanceof InvalidStateError) return fail(409, 'invalid_state');
   if (e instanceof QuotaExceededError) return fail(429, 'rate_limited', retryAfter(e.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS));
   if (e instanceof UnavailableError || e instanceof TimeoutError) return fail(503, 'unavailable', retryAfter(retryAfterMsOf(e)));
-  return { status: 500, code: 'internal', message: 'internal error', headers: {} };
+  return { status: 500, code: 'internal', message: 'internal error', headers: {}, detailHidden: true };
 }

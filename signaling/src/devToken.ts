@@ -15,6 +15,12 @@ export const DEV_JWT_SECRET = 'polyglot-connect-development-secret-NOT-FOR-PRODU
 /** Shorter secrets make HS256 guessable offline (RFC 7518 §3.2: at least the hash size). */
 export const MIN_JWT_SECRET_LENGTH = 32;
 
+/**
+ * The longest lifetime (exp - iat) a token may claim, by default: a leaked token is good for at
+ * most a day. PC_JWT_MAX_LIFETIME_S changes it.
+ */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 24 * 3600;
+
 export type Role = 'host' | 'speaker' | 'viewer';
 
 export interface DevTokenClaims {

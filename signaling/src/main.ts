@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     webDir: defaultWebDir(),
     publicUrl: sig.http.publicUrl,
     viewerLinkSecret: sig.auth.secret,
-    limits: { authTimeoutMs: sig.auth.timeoutMs, captionQueue: sig.captionQueue },
+    admission: sig.admission,
+    limits: { authTimeoutMs: sig.auth.timeoutMs, captionQueue: sig.captionQueue, pingIntervalMs: sig.pingIntervalMs },
+    metrics: sig.metrics,
   });
   await server.listen(sig.http.port, sig.http.host);
 

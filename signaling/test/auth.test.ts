@@ -47,17 +47,42 @@ tap.test('bad signature, expired token, bad claims: 4401', async (t) => {
   }
 });
 
-tap.test("a token for another organization's session closes 4403; unknown 4404; ended 4410", async (t) => {
+tap.test('a token living longer than the maximum lifetime, or without iat, is refused (claims)', async (t) => {
+  const s = await startSignaling(t, {}, await backends);
+  const session = await seedSession(s.server);
+  const claims = { org: session.organizationId, session: session.id, role: 'viewer' };
+  const key = new TextEncoder().encode(TEST_SECRET);
+  const now = Math.floor(Date.now() / 1000);
+  const cases: Array<[string, string, RegExp]> = [
+    ['25 h lifetime', await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuedAt(now).setExpirationTime(now + 25 * 3600).sign(key), /lifetime 90000 s exceeds the maximum of 86400 s/],
+    ['no iat', await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setExpirationTime(now + 600).sign(key), /iat/],
+  ];
+  for (const [what, token, reason] of cases) {
+    const client = await TestClient.open(s.wsUrl);
+    client.send({ type: 'auth', token });
+    const closed = await client.closed;
+    t.equal(closed.code, 4401, what);
+    t.match(closed.reason, reason, what);
+  }
+  const day = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuedAt(now).setExpirationTime(now + 24 * 3600).sign(key);
+  const { client } = await TestClient.authenticated(s.wsUrl, day);
+  await client.close();
+  t.pass('exactly the maximum is accepted');
+});
+
+tap.test("a token for another organization's session closes 4404 exactly as an unknown one; ended 4410", async (t) => {
   const s = await startSignaling(t, {}, await backends);
   const ours = await seedSession(s.server);
   const theirs = await seedSession(s.server);
   const intruder = await TestClient.open(s.wsUrl);
   intruder.send({ type: 'auth', token: await mint({ org: ours.organizationId, session: theirs.id }) });
-  t.equal((await intruder.closed).code, 4403);
+  const foreign = await intruder.closed;
 
   const lost = await TestClient.open(s.wsUrl);
   lost.send({ type: 'auth', token: await mint({ org: ours.organizationId, session: randomUUID() }) });
-  t.equal((await lost.closed).code, 4404);
+  const missing = await lost.closed;
+  t.equal(missing.code, 4404);
+  t.same(foreign, missing, 'same code and reason: nothing tells which ids exist in other organizations');
 
   await s.server.store.end(ours.organizationId, ours.id);
   const late = await TestClient.open(s.wsUrl);
@@ -127,12 +152,13 @@ tap.test('RS256 tokens verified against a JWKS URL; HS256 tokens are then refuse
   t.teardown(() => new Promise<void>((resolve) => jwks.close(() => resolve())));
   const jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
 
-  const s = await startSignaling(t, { verifier: new TokenVerifier({ jwksUrl, issuer: 'https://idp.example' }) }, await backends);
+  const s = await startSignaling(t, { verifier: new TokenVerifier({ jwksUrl, issuer: 'https://idp.example', audience: 'polyglot-connect' }) }, await backends);
   const session = await seedSession(s.server);
   const rs256 = await new SignJWT({ org: session.organizationId, session: session.id, role: 'viewer', name: 'Rita' })
     .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
     .setSubject('idp|rita')
     .setIssuer('https://idp.example')
+    .setAudience('polyglot-connect')
     .setIssuedAt()
     .setExpirationTime('10m')
     .sign(privateKey);

@@ -85,7 +85,7 @@ tap.test('each caption is serialized once per node, whatever the number of socke
   t.same(encoded.filter(([, src]) => src === 'live').length, 10, '5 interims + 5 finals: 10 serializations for 3 sockets');
   t.equal(encoded.filter(([, src]) => src === 'replay').length, 0, 'live readers need no replay');
   t.ok(written >= 15 && written <= 30, `the same frames were written ${written} times (15 finals + the interims that were not stale)`);
-  const metrics = await (await fetch(`${s.base}/metrics`)).text();
+  const metrics = await (await fetch(`${s.metricsBase}/metrics`)).text();
   t.match(metrics, /pc_signaling_captions_encoded_total\{kind="final",source="live",node="[^"]+"\} 5/);
   t.match(metrics, /pc_signaling_caption_delivery_seconds_count\{node="[^"]+",kind="final"\} 15/, 'the latency histogram has one sample per final per socket');
   t.match(metrics, /pc_signaling_caption_channels\{node="[^"]+"\} 1/);

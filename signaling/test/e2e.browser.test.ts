@@ -90,7 +90,8 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
 
   // Infra: a private NATS (fixtures/media.ts says why), a fresh database on the shared Postgres.
   const { url: natsUrl, nc } = await privateNats(t);
-  const db = createDb({ url: await createTestDatabase(tap), poolMax: 4, applicationName: 'e2e' });
+  const databaseUrl = await createTestDatabase(tap);
+  const db = createDb({ url: databaseUrl, poolMax: 4, applicationName: 'e2e' });
   t.teardown(() => db.destroy());
   await migrateToLatest(db);
 
@@ -105,7 +106,7 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
       await run('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', raw, 'Good morning everyone. Welcome to the quarterly review. Today we talk about live translated captions.']);
       await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', raw, '-ar', '48000', '-ac', '1', '-c:a', 'pcm_s16le', speech]);
     })(),
-    startSfu(t, natsUrl, sfuNode),
+    startSfu(t, natsUrl, sfuNode, databaseUrl),
   ]);
 
   const s = await startSignaling(t, { webDir }, { db, nc });
@@ -189,7 +190,7 @@ tap.test('host publishes speech in Chromium, a viewer hears it, the host ends th
   const killedAt = performance.now();
   sfu.child.kill('SIGKILL');
   await sfu.exited;
-  sfu = await startSfu(t, natsUrl, sfuNode);
+  sfu = await startSfu(t, natsUrl, sfuNode, databaseUrl);
   await waitForAbove(host, 'pcHostForTesting', 'republishes', republishesBefore);
   await waitForState(host, 'pcHostForTesting', { state: 'publishing' });
   const republishedMs = performance.now() - killedAt;

@@ -81,7 +81,7 @@ tap.test(`${SOCKETS} sockets, ${LANGS.length} languages: every final once, one s
   t.equal(wrong.length, 0, `every socket got finals 1-${FINALS} of its language, once, in order`);
   t.ok(encodedLive <= 2 * FINALS * LANGS.length, `${encodedLive} serializations for ${FINALS * LANGS.length} finals + their interims, for ${SOCKETS} sockets`);
   const delays = readers.flatMap((r) => r.delaysMs).sort((a, b) => a - b);
-  const metrics = await (await fetch(`${s.base}/metrics`)).text();
+  const metrics = await (await fetch(`${s.metricsBase}/metrics`)).text();
   const sum = Number(/pc_signaling_caption_delivery_seconds_sum\{node="[^"]+",kind="final"\} ([0-9.e-]+)/.exec(metrics)?.[1]);
   const count = Number(/pc_signaling_caption_delivery_seconds_count\{node="[^"]+",kind="final"\} (\d+)/.exec(metrics)?.[1]);
   t.equal(count, SOCKETS * FINALS, 'one histogram sample per final per socket');

@@ -15,7 +15,8 @@ import { TestClient } from './fixtures/TestClient.js';
 
 tap.test('relay: join, transports, consume, producer announcements, leave, SFU shutdown', async (t) => {
   const { url: natsUrl, nc } = await privateNats(t);
-  const db = createDb({ url: await createTestDatabase(tap), poolMax: 4, applicationName: 'relay-test' });
+  const databaseUrl = await createTestDatabase(tap);
+  const db = createDb({ url: databaseUrl, poolMax: 4, applicationName: 'relay-test' });
   t.teardown(() => db.destroy());
   await migrateToLatest(db);
   const s = await startSignaling(t, { sfuTimeoutMs: 3_000 }, { db, nc });
@@ -26,7 +27,7 @@ tap.test('relay: join, transports, consume, producer announcements, leave, SFU s
   viewer.send({ id: 'early', type: 'join' });
   t.match(await viewer.next('error'), { id: 'early', code: 'unavailable', retryAfterMs: Number }, 'no SFU on the bus yet: unavailable, with a retry hint');
 
-  const sfu = await startSfu(t, natsUrl);
+  const sfu = await startSfu(t, natsUrl, undefined, databaseUrl);
   viewer.send({ id: 'j', type: 'join' });
   const joined = await viewer.next('joined');
   t.match(joined, { id: 'j', producers: [] });

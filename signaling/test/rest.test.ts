@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import tap from 'tap';
 import { TokenVerifier } from '../src/TokenVerifier.js';
 import { userIdFor } from '../src/identity.js';
@@ -140,4 +144,45 @@ tap.test('start and end: state changes, idempotence, and viewers are told the se
   const restart = await call(s.base, 'POST', `/api/sessions/${id}/start`, { token: host });
   t.equal(restart.status, 409);
   t.match(restart.json, { error: { code: 'session_ended' } });
+});
+
+/** A request with the path exactly as given (fetch would normalize it). */
+function rawGet(base: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+tap.test('malformed percent-encoding in a path or query answers 400 with a JSON body, never 500', async (t) => {
+  const web = await mkdtemp(path.join(os.tmpdir(), 'pc-web-'));
+  t.teardown(() => rm(web, { recursive: true, force: true }));
+  await writeFile(path.join(web, 'index.html'), '<!doctype html><title>x</title>');
+  const s = await startSignaling(t, { webDir: web });
+  for (const bad of ['/%E0%A4%A', '/api/sessions/%zz', '/api/sessions/%C0%80/start', '/viewer.html?session=%E0%A4%A', '/healthz?x=%', '//evil.example/api/sessions']) {
+    const res = await rawGet(s.base, bad);
+    t.equal(res.status, 400, bad);
+    t.match(res.headers['content-type'], /application\/json/, bad);
+    t.match(JSON.parse(res.body), { error: { code: 'invalid_request', message: /malformed URL/ } }, bad);
+  }
+  t.equal((await rawGet(s.base, '/api/sessions/%41')).status, 401, 'a well-formed escape goes on to authentication');
+});
+
+tap.test('pages forbid framing; /metrics is not on the public port', async (t) => {
+  const web = await mkdtemp(path.join(os.tmpdir(), 'pc-web-'));
+  t.teardown(() => rm(web, { recursive: true, force: true }));
+  await writeFile(path.join(web, 'index.html'), '<!doctype html><title>x</title>');
+  const s = await startSignaling(t, { webDir: web });
+  const page = await rawGet(s.base, '/');
+  t.equal(page.status, 200);
+  t.match(page.headers['content-security-policy'], /frame-ancestors 'none'/);
+  t.equal(page.headers['x-frame-options'], 'DENY');
+  t.equal((await rawGet(s.base, '/metrics')).status, 404);
+  t.equal((await rawGet(s.metricsBase, '/metrics')).status, 200);
 });

@@ -15,6 +15,7 @@ async function startMain(t: Teardown, drainTimeoutMs: number) {
     PC_DATABASE_URL: databaseUrl,
     PC_HTTP_HOST: '127.0.0.1',
     PC_HTTP_PORT: '0',
+    PC_SIGNALING_METRICS_PORT: '0',
     PC_JWT_SECRET: TEST_SECRET,
     PC_DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
     PC_LOG_LEVEL: 'info',

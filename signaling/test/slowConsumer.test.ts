@@ -67,7 +67,7 @@ tap.test('a client that stops reading loses interims first, then is closed 4408 
   t.same(finals, Array.from({ length: finals.length }, (_, i) => i + 1), `finals 1-${finals.length} arrived, none missing`);
   t.ok(finals.length < last, 'the backlog behind them was dropped with the socket');
   t.ok(interims < interimsPublished, `interims were thinned: ${interims} of ${interimsPublished} arrived`);
-  const metrics = await (await fetch(`${s.base}/metrics`)).text();
+  const metrics = await (await fetch(`${s.metricsBase}/metrics`)).text();
   t.match(metrics, /pc_signaling_slow_consumer_closes_total\{node="[^"]+"\} 1/);
   t.match(metrics, /pc_signaling_interims_dropped_total\{node="[^"]+"\} [1-9]/);
 

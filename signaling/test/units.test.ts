@@ -81,7 +81,7 @@ tap.test('closeCodes: one table from error classes to the wire', async (t) => {
   ];
   for (const [err, expected] of open) t.match(socketFailureFor(err, 'open'), expected, `open: ${err.constructor.name}`);
   const auth: Array<[Error, number]> = [
-    [new OtherOrganizationError('x'), 4403],
+    [new OtherOrganizationError('x'), 4404],
     [new NotFoundError('x'), 4404],
     [new BadRequestError('x', 'bad_json'), 4401],
     [new TryAgainLaterError('jwks down', 2000), 1013],
@@ -93,4 +93,24 @@ tap.test('closeCodes: one table from error classes to the wire', async (t) => {
   t.match(httpFailureFor(new OtherOrganizationError('secret detail')), { status: 404, code: 'not_found', message: 'no such session' });
   t.match(httpFailureFor(new TryAgainLaterError('x', 1500)), { status: 503, headers: { 'retry-after': '2' } });
   t.match(httpFailureFor(new TypeError('stack')), { status: 500, message: 'internal error' });
+  t.same(socketFailureFor(new OtherOrganizationError('secret detail'), 'auth'), socketFailureFor(new NotFoundError('no such session'), 'auth'), 'a foreign session closes exactly as a missing one');
+  t.match(socketFailureFor(new OtherOrganizationError('x'), 'open'), { kind: 'close', code: 4404, reason: 'no such session' });
+});
+
+tap.test('closeCodes: a dependency failure never shows its subject or node to the client', async (t) => {
+  const leaky = [
+    new CoreUnavailableError('join: no SFU listens on pc.v1.sfu.sfu-host-1.rpc'),
+    new TimeoutError('place: no reply on pc.v1.sfu.place within 2000 ms'),
+  ];
+  for (const err of leaky) {
+    for (const failure of [socketFailureFor(err, 'open'), socketFailureFor(err, 'auth')]) {
+      const text = failure.kind === 'close' ? failure.reason : failure.message;
+      t.notMatch(text, /pc\.v1|sfu-host|ms/, err.message);
+      t.equal(failure.detailHidden, true);
+    }
+    const http = httpFailureFor(err);
+    t.match(http, { status: 503, detailHidden: true });
+    t.notMatch(http.message, /pc\.v1|sfu-host/);
+  }
+  t.match(socketFailureFor(new TryAgainLaterError('identity provider keys unreachable', 2000), 'open'), { message: 'identity provider keys unreachable', detailHidden: false });
 });

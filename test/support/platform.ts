@@ -31,6 +31,7 @@ export async function startPlatform(infra: InfraEnv, extraEnv: NodeJS.ProcessEnv
     PC_HTTP_PORT: String(httpPort),
     PC_HISTORY_METRICS_PORT: String(await freePort()),
     PC_SFU_METRICS_PORT: String(await freePort()),
+    PC_SIGNALING_METRICS_PORT: String(await freePort()),
     PC_SFU_WORKERS: '1',
     ...extraEnv,
   };

@@ -3,6 +3,8 @@
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 
+import { logOptions } from '../../../core/src/logOptions.js';
+import { describeValue } from '../../../core/src/secrets.js';
 import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
 import { DEFAULT_ANNOUNCE_INTERVAL_MS } from './announcement.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, type LanguageWorker, type WorkerOptions } from './LanguageWorker.js';
@@ -45,7 +47,8 @@ export class WorkerConfigError extends Error {
 
 /**
  * Parses `env` with `schema` (workerEnvSchema, or workerEnvSchema.extend({...}) with the engine's
- * own variables); throws one WorkerConfigError naming every bad variable and the value it had.
+ * own variables); throws one WorkerConfigError naming every bad variable and the value it had
+ * (never a secret's: core/src/secrets.ts).
  */
 export function parseWorkerEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const parsed = schema.safeParse(env);
@@ -53,7 +56,7 @@ export function parseWorkerEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.Pr
   throw new WorkerConfigError(
     parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '(env)');
-      return `${key}: ${issue.message} (got ${JSON.stringify(env[key])})`;
+      return `${key}: ${issue.message} (got ${describeValue(key, env[key])})`;
     }),
   );
 }
@@ -85,7 +88,7 @@ export async function runWorker(
   env: WorkerEnv,
   start: (options: WorkerOptions & { log: Logger }) => Promise<LanguageWorker>,
 ): Promise<LanguageWorker> {
-  const log = pino({ level: env.PC_LOG_LEVEL, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+  const log = pino(logOptions(env.PC_LOG_LEVEL));
   try {
     const worker = await start(workerOptionsFromEnv(env, log));
     worker.closeOnSignals();

@@ -16,6 +16,15 @@ tap.test('configuration: rotation settings are checked at start, not at the firs
   t.throws(() => parseWorkerEnv(googleSpeechEnvSchema, { PC_GOOGLE_PROJECT_ID: 'p', PC_STT_GOOGLE_ROTATE_AFTER_MS: '301000' }), /PC_STT_GOOGLE_ROTATE_AFTER_MS/, 'beyond Google\'s limit');
 });
 
+tap.test('configuration: a malformed credentials variable is named, its value never printed', async (t) => {
+  const secret = '{"client_email":"svc@p.iam","private_key":"-----BEGIN PRIVATE KEY-----sekrit'; // not JSON: cut short
+  const err = t.throws(() => parseWorkerEnv(googleSpeechEnvSchema, { PC_GOOGLE_PROJECT_ID: 'p', PC_GOOGLE_CREDENTIALS_JSON: secret, PC_NATS_URL: 'nats://w:natspass@' }));
+  const text = err instanceof Error ? err.message : String(err);
+  t.match(text, /PC_GOOGLE_CREDENTIALS_JSON: not JSON/);
+  t.notMatch(text, /sekrit|private_key|svc@p/);
+  t.notMatch(text, /natspass/);
+});
+
 tap.test('main.ts: a worker process recognizes through the endpoint from the environment, then stops on SIGTERM', async (t) => {
   const { PC_NATS_URL } = await useInfra();
   const standIn = await GoogleSpeechStandIn.start();

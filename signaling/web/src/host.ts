@@ -262,7 +262,8 @@ client.on('stopped', (info) => {
   meter?.close();
   stopSource?.();
   wantPublishing = false;
-  if (info.sessionEnded || info.code === CloseCode.SessionEnded) setState('ended', 'the session has ended');
+  if (info.sessionEnded || info.code === CloseCode.SessionEnded) setState('ended', 'the session has ended: create a new one (POST /api/sessions) to publish again');
+  else if (info.code === CloseCode.SessionNotFound) setState('error', 'no such session: create one first (POST /api/sessions with a host token), then open its host link');
   else setState('error', `disconnected: ${info.reason || info.code}`);
 });
 
