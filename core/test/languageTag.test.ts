@@ -31,6 +31,7 @@ t.test('anything else is an InvalidArgumentError with a clear message', async (t
     ['a', /not a BCP 47 language tag/],
     ['x-private', /not a BCP 47 language tag/],
     ['en-GB-oed', /not a BCP 47 language tag/],
+    ['abcde', /cannot be used/], // a valid registered-language form the database domain refuses
     [`es-${'abcdefgh-'.repeat(4)}x`, /longer than 35 characters/],
     ['e'.repeat(10_000), /longer than 35 characters/],
   ];

@@ -7,6 +7,7 @@
  * Browser-safe: the web pages import the server-message decoders from this file too.
  */
 import { z } from 'zod';
+import { languageTagSchema } from '../../core/src/languages/languageTag.js';
 import { dtlsParametersSchema, rpcResultSchemas, rtpCapabilitiesSchema, rtpParametersSchema } from '../../core/src/sfu/rpcProtocol.js';
 import { ERROR_FRAME_CODES } from './closeCodes.js';
 import { BadRequestError } from './errors.js';
@@ -18,8 +19,6 @@ const requestId = z.union([z.string().min(1).max(64), z.number().int().min(0).ma
 export type RequestId = z.infer<typeof requestId>;
 const msId = z.string().uuid();
 const jwt = z.string().min(1).max(8192);
-/** BCP 47, as the database's language_tag domain accepts it. */
-export const languageTagSchema = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en or pt-BR');
 /** A final caption's seq as a client states it: -1 ("before the first") or a seq. */
 const captionSeqSchema = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
 

@@ -14,6 +14,9 @@ import { isSubjectToken } from '../subjects.js';
 /** RFC 5646 section 4.4.1's recommended buffer: enough for every tag in practical use. */
 export const MAX_LANGUAGE_TAG_LENGTH = 35;
 
+/** sql/migrations/0001_initial.ts, domain language_tag. */
+const STORABLE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+
 function shown(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
@@ -31,8 +34,9 @@ export function canonicalLanguageTag(value: string): string {
     canonical = undefined;
   }
   if (canonical === undefined) throw new InvalidArgumentError(`${shown(value)} is not a BCP 47 language tag (such as en, es-MX or zh-Hant-TW)`);
-  // Alias replacement can lengthen a tag, and the result must still address one subject token.
-  if (canonical.length > MAX_LANGUAGE_TAG_LENGTH || !isSubjectToken(canonical)) {
+  // Alias replacement can lengthen a tag, and the result must still be one subject token and fit
+  // the database's language_tag domain (which has no 4-8 letter primary languages).
+  if (canonical.length > MAX_LANGUAGE_TAG_LENGTH || !isSubjectToken(canonical) || !STORABLE.test(canonical)) {
     throw new InvalidArgumentError(`language tag ${shown(value)} cannot be used (canonical form ${shown(canonical)})`);
   }
   return canonical;
