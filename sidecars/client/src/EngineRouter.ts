@@ -84,6 +84,8 @@ export class EngineRouter {
     const lastError = new Map<string, PolyglotError>();
     const translated = new Map<string, EngineTranslation[]>();
     const failures: TargetFailure[] = [];
+    /** Targets of a shared call that failed in a way one target can cause: tried alone on that engine. */
+    const alone = new Set<string>();
     let pending = [...request.missing.keys()];
 
     // Each round sends every pending target to the next engine of its chain; a target whose engine
@@ -99,7 +101,7 @@ export class EngineRouter {
           continue;
         }
         engines.add(route.engine);
-        const key = `${route.engine}\n${route.worker.address}`;
+        const key = `${route.engine}\n${route.worker.address}${alone.has(target) ? `\n${target}` : ''}`;
         const group = groups.get(key) ?? { ...route, targets: [] };
         group.targets.push(target);
         groups.set(key, group);
@@ -115,6 +117,16 @@ export class EngineRouter {
             list.push({ ...t, textIndex: slot });
             translated.set(t.target, list);
           }
+          continue;
+        }
+        if (group.targets.length > 1 && TARGET_SPECIFIC.has(result.reason)) {
+          // One language the engine refuses or breaks on must not cost the others their captions:
+          // the same engine again, one call per target, and only the culprit falls back.
+          for (const target of group.targets) {
+            alone.add(target);
+            tried.get(target)?.delete(group.engine);
+          }
+          pending.push(...group.targets);
           continue;
         }
         fallbacks.note(group.engine, result.reason, group.targets, result.error);
@@ -177,6 +189,9 @@ export class EngineRouter {
     return { result, slots };
   }
 }
+
+/** Failures a single target can cause (an unsupported or malformed language, an engine bug on one language). */
+const TARGET_SPECIFIC: ReadonlySet<string> = new Set(['invalid_argument', 'not_found', 'internal']);
 
 function baseOf(tag: string): string {
   return tag.split('-', 1)[0] ?? tag;
