@@ -11,6 +11,9 @@ import { InvalidStateError } from '../../core/src/errors.js';
 import { SafeEmitter } from '../../core/src/events.js';
 import type { ClientMessage } from './protocol.js';
 import { SessionRoom } from './SessionRoom.js';
+import { LanguagePolicy } from './LanguagePolicy.js';
+import { DEFAULT_LANGUAGE_LIMITS, type LanguageLimits } from '../../core/src/config.js';
+import { OfferedLanguages } from '../../core/src/languages/OfferedLanguages.js';
 import type { SessionStore } from './SessionStore.js';
 import type { TokenVerifier } from './TokenVerifier.js';
 
@@ -23,6 +26,10 @@ export interface HubOptions {
   sfu: SfuClient;
   nodeId: string;
   limits?: Partial<ConnectionLimits>;
+  /** Default: DEFAULT_LANGUAGE_LIMITS (the workers' offer, 16 per session). */
+  languages?: LanguageLimits;
+  /** See OfferedLanguagesOptions.warmUpMs. */
+  languageOfferWarmUpMs?: number;
 }
 
 export type HubObserverEvents = {
@@ -53,6 +60,8 @@ export class Hub {
   /** Rooms closed whose caption feeds are still shutting down. */
   readonly #closingRooms = new Set<SessionRoom>();
   #demand: DemandBoard | undefined;
+  #offered: OfferedLanguages | undefined;
+  #languages: LanguagePolicy | undefined;
   #demandClosed: Promise<void> | undefined;
   #draining = false;
   #closed = false;
@@ -83,6 +92,13 @@ export class Hub {
   async open(): Promise<void> {
     if (this.#closed) throw new InvalidStateError('hub closed');
     this.#demand ??= await DemandBoard.open(this.#opts.nc, this.#opts.nodeId, log);
+    const limits = this.#opts.languages ?? DEFAULT_LANGUAGE_LIMITS;
+    if (limits.allowed === undefined) this.#offered ??= await OfferedLanguages.start({
+        nc: this.#opts.nc,
+        log,
+        ...(this.#opts.languageOfferWarmUpMs === undefined ? {} : { warmUpMs: this.#opts.languageOfferWarmUpMs }),
+      });
+    this.#languages ??= new LanguagePolicy({ limits, offered: this.#offered });
   }
 
   /** Takes ownership of an upgraded socket. */
@@ -142,6 +158,7 @@ export class Hub {
     // Withdraw the node's demand in one delete per session first: the sockets leaving below then
     // cost no demand write each (DemandBoard writes on every add and remove).
     this.#demandClosed = this.#demand?.close();
+    this.#offered?.close();
     for (const conn of this.#connections.values()) conn.close(CloseCode.GoingAway, 'node shutting down');
     for (const room of this.#rooms.values()) this.#closeRoom(room);
     this.#rooms.clear();
@@ -170,9 +187,10 @@ export class Hub {
   #roomFor(sessionId: string): SessionRoom {
     let room = this.#rooms.get(sessionId);
     if (room) return room;
-    if (!this.#demand) throw new InvalidStateError('hub not open');
+    if (!this.#demand || !this.#languages) throw new InvalidStateError('hub not open');
     room = new SessionRoom({
       demand: this.#demand,
+      languages: this.#languages,
       captionObserver: this.captionObserver,
       sessionId,
       nc: this.#opts.nc,

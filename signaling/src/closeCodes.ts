@@ -13,6 +13,7 @@ import {
 import {
   BadRequestError,
   FloodError,
+  LanguageRefusedError,
   MethodNotAllowedError,
   OtherOrganizationError,
   RefreshMismatchError,
@@ -71,6 +72,8 @@ export const ERROR_FRAME_CODES = [
   'refresh_mismatch',
   'not_found',
   'invalid_state',
+  'unsupported_language',
+  'language_limit',
   'rate_limited',
   'unavailable',
   'internal',
@@ -126,6 +129,7 @@ export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFa
   const frame = (code: ErrorFrameCode, retryAfterMs?: number): SocketFailure =>
     retryAfterMs === undefined ? { kind: 'frame', code, message: e.message, serverFault: false } : { kind: 'frame', code, message: e.message, retryAfterMs, serverFault: false };
   if (e instanceof BadRequestError) return frame(e.reason);
+  if (e instanceof LanguageRefusedError) return frame(e.reason);
   if (e instanceof InvalidArgumentError) return frame('invalid_message');
   if (e instanceof RefreshMismatchError) return frame('refresh_mismatch');
   if (e instanceof ForbiddenError) return frame('forbidden');

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     publicUrl: sig.http.publicUrl,
     viewerLinkSecret: sig.auth.secret,
     limits: { authTimeoutMs: sig.auth.timeoutMs, captionQueue: sig.captionQueue },
+    languages: cfg.languages,
   });
   await server.listen(sig.http.port, sig.http.host);
 

@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 
 import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS } from './announcement.js';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS } from '../../../core/src/workers/workerMessage.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, type LanguageWorker, type WorkerOptions } from './LanguageWorker.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);

@@ -1,8 +1,9 @@
-// The worker registry's wire format (NATS, JSON). Workers publish it (RegistryAnnouncer); the core
-// reads it (WorkerRegistry in sidecars/client). One decoder, here, so the two cannot disagree.
+// The worker registry's wire format (NATS, JSON). Workers publish it (RegistryAnnouncer in
+// sidecars/sdk); the platform reads it (WorkerRegistry in sidecars/client, and signaling's view of
+// the languages on offer, OfferedLanguages). One decoder, here, so they cannot disagree.
 // Every worker announces itself on WORKER_ANNOUNCE_SUBJECT (core/src/subjects.ts) and says goodbye there.
 import { z } from 'zod';
-import { MAX_LANGUAGE_TAG_LENGTH, tryCanonicalLanguageTag } from '../../../core/src/languages/languageTag.js';
+import { MAX_LANGUAGE_TAG_LENGTH, tryCanonicalLanguageTag } from '../languages/languageTag.js';
 
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 2_000;
 
