@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { UntranslatableReason } from '../../../core/src/captions/LanguageStatus.js';
 import { UnavailableError, type Glossary, type PolyglotError, type TranslationPurpose } from '../../sdk/src/index.js';
 import { translateInBatches } from './batching.js';
 import type { EngineCaller, EngineTranslation } from './EngineCaller.js';
@@ -38,6 +39,8 @@ export interface TargetFailure {
   target: string;
   /** The last engine error, or UnavailableError when no engine of the chain could be tried. */
   error: PolyglotError;
+  /** For viewers and metrics: no engine could be tried, every engine tried failed, or the tag is not a language. */
+  reason: Exclude<UntranslatableReason, 'language_limit'>;
 }
 
 export interface RouteOutcome {
@@ -97,7 +100,10 @@ export class EngineRouter {
         tried.set(target, engines);
         const route = this.#route(request.source, target, engines, fallbacks);
         if (route === undefined) {
-          failures.push({ target, error: lastError.get(target) ?? new UnavailableError(`no engine available for ${request.source}->${target}`) });
+          const error = lastError.get(target);
+          failures.push(
+            error ? { target, error, reason: 'engine_failed' } : { target, error: new UnavailableError(`no engine available for ${request.source}->${target}`), reason: 'no_engine' },
+          );
           continue;
         }
         engines.add(route.engine);

@@ -214,7 +214,7 @@ function validate(request: ClientTranslateRequest): { source: string; targets: s
       targets.add(canonicalLanguageTag(target));
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
-      invalid.push({ target, error: err });
+      invalid.push({ target, error: err, reason: 'invalid_language' });
     }
   }
   const glossaryFor = new Map<string, Glossary>();
