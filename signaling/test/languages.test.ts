@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import tap from 'tap';
+import { CaptionPublisher } from '../../core/src/captions/CaptionPublisher.js';
 import { DemandWatcher } from '../../core/src/captions/DemandWatcher.js';
 import { onceEvent } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
@@ -136,4 +137,36 @@ tap.test('a language no worker translates (nor in the allow list) is refused wit
   await setLanguage(c2, 'FR');
   c2.send({ type: 'setLanguage', id: 2, language: 'es' });
   t.match(await c2.next('error'), { id: 2, code: 'unsupported_language' }, 'with an allow list, the workers do not decide');
+});
+
+tap.test("the pipeline's word on a language reaches its viewers: once per change, and to a viewer who comes later", async (t) => {
+  const s = await startSignaling(t, {}, await backends);
+  const session = await seedSession(s.server);
+  const claims = { org: session.organizationId, session: session.id };
+  const publisher = new CaptionPublisher({ nc: s.nc, jsm: await s.nc.jetstreamManager(), session: session.id, log: moduleLog('languages-test') });
+  const pub = await ScriptedCaptions.open(s.nc, session.id);
+  const first = await viewer(s, claims);
+  const spanish = await viewer(s, claims);
+  const ready = Promise.all([liveFeedOpen(s.server, session.id, 'ca'), liveFeedOpen(s.server, session.id, 'es')]);
+  await setLanguage(first, 'ca');
+  await setLanguage(spanish, 'es');
+  await ready;
+
+  await publisher.publishLanguageStatus('ca', { state: 'untranslatable', reason: 'no_engine' });
+  await publisher.publishLanguageStatus('ca', { state: 'untranslatable', reason: 'no_engine' }); // repeated at every final
+  t.same(await first.next('languageStatus'), { type: 'languageStatus', lang: 'ca', state: 'untranslatable', reason: 'no_engine' });
+
+  const later = await viewer(s, claims);
+  await setLanguage(later, 'ca');
+  t.match(await later.next('captionsLive'), { lang: 'ca' });
+  t.same(await later.next('languageStatus'), { type: 'languageStatus', lang: 'ca', state: 'untranslatable', reason: 'no_engine' }, 'a later viewer is told at once');
+
+  await publisher.publishLanguageStatus('ca', { state: 'translating' });
+  await pub.final('ca', 1);
+  t.same(await first.next('languageStatus'), { type: 'languageStatus', lang: 'ca', state: 'translating' });
+  t.match(await first.next('caption'), { lang: 'ca', seq: 1 }, 'then its captions');
+  t.equal(first.pending().filter((m) => m.type === 'languageStatus').length, 0, 'the repeat was not sent again');
+  await pub.final('es', 1);
+  await spanish.next('caption');
+  t.equal(spanish.history.filter((m) => m.type === 'languageStatus').length, 0, 'other languages hear nothing of it');
 });
