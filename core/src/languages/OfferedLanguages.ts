@@ -16,6 +16,9 @@ export interface OfferedLanguagesOptions {
   warmUpMs?: number;
 }
 
+/** Far more translation workers than a deployment runs: past it, announcements of new ids are ignored (memory stays bounded). */
+const MAX_WORKERS = 4_096;
+
 interface Offer {
   pairs: readonly { source: string; target: string }[];
   expiresAt: number;
@@ -51,16 +54,16 @@ export class OfferedLanguages {
 
   /** Whether some live translation worker translates `source` into `target` (or the node is still warming up). */
   offers(source: string, target: string): boolean {
-    const now = this.#now();
-    if (now < this.#warmUntil) return true;
-    for (const [id, offer] of this.#offers) {
-      if (offer.expiresAt < now) {
-        this.#offers.delete(id);
-        continue;
-      }
-      if (acceptsPair(offer.pairs, source, target)) return true;
-    }
+    if (this.#now() < this.#warmUntil) return true;
+    this.#sweep();
+    for (const offer of this.#offers.values()) if (acceptsPair(offer.pairs, source, target)) return true;
     return false;
+  }
+
+  /** Forgets workers whose TTL passed without an announcement (crashed), as the registry does. */
+  #sweep(): void {
+    const now = this.#now();
+    for (const [id, offer] of this.#offers) if (offer.expiresAt < now) this.#offers.delete(id);
   }
 
   #onMessage(data: Uint8Array): void {
@@ -72,8 +75,16 @@ export class OfferedLanguages {
       return;
     }
     if (message.kind !== 'TRANSLATION') return;
-    if (message.type === 'goodbye') this.#offers.delete(message.id);
-    else this.#offers.set(message.id, { pairs: message.pairs, expiresAt: this.#now() + message.ttlMs });
+    if (message.type === 'goodbye') {
+      this.#offers.delete(message.id);
+      return;
+    }
+    if (!this.#offers.has(message.id) && this.#offers.size >= MAX_WORKERS) this.#sweep();
+    if (!this.#offers.has(message.id) && this.#offers.size >= MAX_WORKERS) {
+      this.#log.warn({ workerId: message.id, workers: this.#offers.size }, 'too many translation workers announced; ignoring a new one');
+      return;
+    }
+    this.#offers.set(message.id, { pairs: message.pairs, expiresAt: this.#now() + message.ttlMs });
   }
 
   /** Idempotent. */
