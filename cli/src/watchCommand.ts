@@ -5,6 +5,8 @@ import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../../core
 import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
 import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
+import { canonicalLanguageTag } from '../../core/src/languages/languageTag.js';
+import { InvalidArgumentError } from '../../core/src/errors.js';
 import { finalCaptionSubject, interimCaptionSubject, SubjectTokenError } from '../../core/src/subjects.js';
 import type { Config } from '../../core/src/config.js';
 import { moduleLog } from '../../core/src/log.js';
@@ -44,13 +46,20 @@ function parse(args: string[]): WatchOptions {
     return Number(value);
   };
   if (!values.session || !values.lang) throw new UsageError(`--session and --lang are required\n${USAGE}`);
+  let lang: string;
   try {
-    finalCaptionSubject(values.session, values.lang);
+    lang = canonicalLanguageTag(values.lang);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new UsageError(`--lang: ${err.message}`);
+    throw err;
+  }
+  try {
+    finalCaptionSubject(values.session, lang);
   } catch (err) {
     if (err instanceof SubjectTokenError) throw new UsageError(err.message);
     throw err;
   }
-  return { session: values.session, lang: values.lang, json: values.json ?? false, afterSeq: count('after-seq', values['after-seq']), finals: count('finals', values.finals) };
+  return { session: values.session, lang, json: values.json ?? false, afterSeq: count('after-seq', values['after-seq']), finals: count('finals', values.finals) };
 }
 
 function print(event: CaptionEvent, json: boolean): void {

@@ -99,3 +99,15 @@ t.test('a resume far behind starts in the stream at the first missed final, not 
   t.teardown(() => caughtUp.close());
   t.equal(caughtUp.startSequenceForTesting, (streamSeqOf.get(40) ?? 0) + 1, 'nothing missed: it starts after the last stored final');
 });
+
+t.test('polyglot watch refuses a --lang that is not a language tag, before connecting', async (t) => {
+  const watch = spawn(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), 'watch', '--session', 's1', '--lang', 'es-65'], {
+    env: { ...process.env, PC_LOG_LEVEL: 'warn', PC_NATS_URL: 'nats://127.0.0.1:1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  watch.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const [code] = await once(watch, 'exit');
+  t.equal(code, 2);
+  t.match(stderr, '--lang: "es-65" is not a BCP 47 language tag');
+});

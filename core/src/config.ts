@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { describeValue } from './secrets.js';
+import { tryCanonicalLanguageTag } from './languages/languageTag.js';
 
 /**
  * Every setting of every process, parsed once from the environment in a process's main and passed
@@ -20,6 +21,20 @@ const env = z.object({
   PC_HISTORY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9103),
   PC_CAPTION_RETENTION_HOURS: z.coerce.number().min(0.01).max(24 * 30).default(24),
   PC_CACHE_DIR: z.string().min(1).optional(),
+  PC_MAX_LANGUAGES_PER_SESSION: z.coerce.number().int().min(1).max(256).default(16),
+  PC_ALLOWED_LANGUAGES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const tags = value.split(',').map((t) => t.trim()).filter((t) => t !== '');
+      const bad = tags.filter((t) => tryCanonicalLanguageTag(t) === undefined);
+      if (bad.length > 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not BCP 47 language tags: ${bad.slice(0, 5).join(', ')}` });
+        return z.NEVER;
+      }
+      return [...new Set(tags.map((t) => tryCanonicalLanguageTag(t) ?? t))];
+    }),
   XDG_CACHE_HOME: z.string().min(1).optional(),
   MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
 });
@@ -44,7 +59,18 @@ export interface Config {
   cacheDir: string;
   /** Unset: the worker `sfu/worker/build.sh` put in cacheDir for the installed mediasoup version. */
   mediasoupWorkerBin: string | undefined;
+  languages: LanguageLimits;
 }
+
+/** Which caption languages a session may have (signaling refuses the rest; the caption pipeline never exceeds the bound). */
+export interface LanguageLimits {
+  /** Languages a session's viewers may read at once, its source language not counted. */
+  maxPerSession: number;
+  /** Canonical tags the operator allows; undefined: whatever the translation workers offer. */
+  allowed: readonly string[] | undefined;
+}
+
+export const DEFAULT_LANGUAGE_LIMITS: LanguageLimits = { maxPerSession: 16, allowed: undefined };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -75,6 +101,7 @@ export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Con
     captionRetentionMs: Math.round(e.PC_CAPTION_RETENTION_HOURS * 3_600_000),
     cacheDir: e.PC_CACHE_DIR ?? path.join(e.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'polyglot-connect'),
     mediasoupWorkerBin: e.MEDIASOUP_WORKER_BIN,
+    languages: { maxPerSession: e.PC_MAX_LANGUAGES_PER_SESSION, allowed: e.PC_ALLOWED_LANGUAGES },
   };
 }
 

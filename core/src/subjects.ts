@@ -6,6 +6,7 @@
  *
  *   pc.v1.s.<session>.cap.<lang>     final captions (JetStream stream CAPTIONS, resume + history)
  *   pc.v1.s.<session>.icap.<lang>    interim captions (core NATS, never stored)
+ *   pc.v1.s.<session>.lstat.<lang>   whether a caption language is being translated (core NATS)
  *   pc.v1.s.<session>.ctl            signaling-to-signaling control of a session (core NATS)
  *   pc.v1.sfu.place                  SFU placement request/reply
  *   pc.v1.sfu.announce               SFU nodes' load announcements and goodbyes
@@ -52,6 +53,11 @@ export function finalCaptionSubject(session: string, lang: string): string {
 /** Interim captions: core NATS only, never stored. */
 export function interimCaptionSubject(session: string, lang: string): string {
   return `pc.v1.s.${subjectToken('session', session)}.icap.${subjectToken('language', lang)}`;
+}
+
+/** The caption pipeline's word on one language: translated, or not and why (LanguageStatus.ts). */
+export function languageStatusSubject(session: string, lang: string): string {
+  return `pc.v1.s.${subjectToken('session', session)}.lstat.${subjectToken('language', lang)}`;
 }
 
 /** Every final caption of every session: the stream's subject filter. */

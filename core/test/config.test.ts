@@ -32,3 +32,13 @@ t.test('portOf reads the port of a service URL', async (t) => {
   t.equal(portOf('redis://127.0.0.1:6380', 6379), 6380);
   t.equal(portOf('redis://127.0.0.1', 6379), 6379);
 });
+
+t.test('language limits: a bound per session, and an optional allow list of canonical tags', async (t) => {
+  t.same(parseConfig({}, '/repo').languages, { maxPerSession: 16, allowed: undefined });
+  t.same(parseConfig({ PC_MAX_LANGUAGES_PER_SESSION: '4', PC_ALLOWED_LANGUAGES: 'ES, es-mx,fr,ES' }, '/repo').languages, { maxPerSession: 4, allowed: ['es', 'es-MX', 'fr'] });
+  const err = t.throws(() => parseConfig({ PC_ALLOWED_LANGUAGES: 'es,es-1', PC_MAX_LANGUAGES_PER_SESSION: '0' }));
+  t.type(err, ConfigError);
+  const problems = err instanceof ConfigError ? err.problems.join('\n') : '';
+  t.match(problems, /PC_ALLOWED_LANGUAGES: not BCP 47 language tags: es-1/);
+  t.match(problems, /PC_MAX_LANGUAGES_PER_SESSION/);
+});

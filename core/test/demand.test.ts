@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import t from 'tap';
 import { DemandBoard } from '../src/captions/DemandBoard.js';
-import { DEMAND_TTL_MS } from '../src/captions/demandBucket.js';
+import { DEMAND_TTL_MS, openDemandBucket } from '../src/captions/demandBucket.js';
+import { InvalidArgumentError } from '../src/errors.js';
 import { DemandWatcher, type DemandWatcherEvents } from '../src/captions/DemandWatcher.js';
 import { onceEvent } from '../src/events.js';
 import { moduleLog } from '../src/log.js';
@@ -111,4 +112,32 @@ t.test("a node's viewer counts travel in its entry, which lasts while it has vie
   board.remove(session, 'es');
   board.setViewers(session, { count: 0, byLanguage: {} });
   t.equal(await entry((n) => n.size === 0), undefined, 'no viewers and no languages: the entry is deleted');
+});
+
+t.test('tags are canonical in the bucket: a bad one is refused at write and skipped at read, never the whole entry', async (t) => {
+  const { PC_NATS_URL } = await useInfra();
+  const nc = await connect({ servers: PC_NATS_URL });
+  t.teardown(() => nc.close());
+  const session = randomUUID();
+  const board = await DemandBoard.open(nc, 'node-tags', log);
+  t.teardown(() => board.close());
+  const watcher = await DemandWatcher.open(nc, session, log);
+  t.teardown(() => watcher.close());
+
+  let changed = onceEvent(watcher, 'change');
+  board.add(session, 'ES');
+  board.add(session, 'es');
+  board.add(session, 'es-mx');
+  t.throws(() => board.add(session, `es-${'x'.repeat(40)}`), InvalidArgumentError, 'an over-long tag is refused at write');
+  t.throws(() => board.add(session, 'es.cap'), InvalidArgumentError);
+  t.same([...(await changed)[0].langs].sort(), ['es', 'es-MX'], 'ES and es are one language');
+  board.remove(session, 'not a tag'); // never throws on the way out
+
+  // Another writer (an older node, a hostile client of NATS) puts one bad tag in its entry: its good
+  // languages still count, and so do every other node's.
+  changed = onceEvent(watcher, 'change');
+  const kv = await openDemandBucket(nc);
+  await kv.put(`${session}.node-old`, JSON.stringify({ langs: ['DE', `x${'y'.repeat(70)}`, 'fr.>', 7, 'de'], viewers: { 'bad tag': 3, de: 1 }, viewerCount: 4 }));
+  t.same([...(await changed)[0].langs].sort(), ['de', 'es', 'es-MX']);
+  t.same(watcher.nodes.get('node-old'), { langs: ['de'], viewers: { de: 1 }, viewerCount: 4 });
 });

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import t from 'tap';
 import { decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { ensureCaptionStream } from '../../core/src/captions/captionStream.js';
 import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
 import { DemandWatcher } from '../../core/src/captions/DemandWatcher.js';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
-import { interimCaptionSubject } from '../../core/src/subjects.js';
+import { interimCaptionSubject, languageStatusSubject } from '../../core/src/subjects.js';
+import { decodeLanguageStatus, type LanguageStatus } from '../../core/src/captions/LanguageStatus.js';
 import { onceEvent } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
 import { makeSpeechWav } from '../../test/support/speechWav.js';
@@ -103,6 +104,7 @@ t.test('captions flow in the source language, and translations only into wanted 
     metrics: {
       sttFinalSeconds: new Histogram({ name: 'stt', help: 'x', registers: [registry] }),
       translationSeconds: new Histogram({ name: 'tr', help: 'x', labelNames: ['kind'], registers: [registry] }),
+      untranslatedFinals: new Counter({ name: 'untranslated', help: 'x', labelNames: ['language', 'reason'], registers: [registry] }),
     },
     log,
     now: () => clock,
@@ -183,4 +185,118 @@ t.test('captions flow in the source language, and translations only into wanted 
 
   const resumed = new CaptionPublisher({ nc, jsm, session, log });
   t.equal(await resumed.pendingSeq('es'), 2, 'a restarted publisher continues the seq from the stream');
+});
+
+t.test('a language nobody can translate: its viewers are told why, it is counted, and told again when it comes back', async (t) => {
+  const nc = await connectNats(t);
+  const jsm = await nc.jetstreamManager();
+  await ensureCaptionStream(jsm);
+  const log = moduleLog('test');
+  const session = randomUUID();
+  const pool = await startPool(t, 1);
+  const media = await SessionMedia.create({ session: uniqueId('cap'), pool, listen: LISTEN, maxConsumersPerRouter: 500 });
+  t.teardown(() => media.close());
+  const pub = await media.createPlainPublisher('host');
+  const tap = await AudioTap.create({ media, producerId: pub.producerId, log });
+  const demand = await DemandWatcher.open(nc, session, log);
+  t.teardown(() => demand.close());
+  const board = await DemandBoard.open(nc, 'node-1', log);
+  t.teardown(() => board.close());
+  const speech = new ScriptedSpeech();
+
+  // Catalan has no engine; Spanish translates. A call never fails for Spanish because of Catalan.
+  const noEngine = new Set(['ca']);
+  const calls: string[][] = [];
+  const translator: CaptionTranslator = {
+    translate: async ({ texts, targets }) => {
+      calls.push([...targets]);
+      return {
+        translations: targets.filter((x) => !noEngine.has(x)).map((target) => ({ target, text: `${target}:${texts[0]}`, engine: 'fake-mt' })),
+        failures: targets.filter((x) => noEngine.has(x)).map((target) => ({ target, reason: 'no_engine' as const })),
+      };
+    },
+  };
+  const registry = new Registry();
+  const untranslated = new Counter({ name: 'untranslated', help: 'x', labelNames: ['language', 'reason'], registers: [registry] });
+  const pipeline = new CaptionPipeline({
+    session: { id: session, orgId: 'org-1', sourceLanguage: 'en' },
+    speakerName: 'Ada',
+    tap,
+    speech,
+    translator,
+    demand,
+    publisher: new CaptionPublisher({ nc, jsm, session, log }),
+    metrics: {
+      sttFinalSeconds: new Histogram({ name: 'stt', help: 'x', registers: [registry] }),
+      translationSeconds: new Histogram({ name: 'tr', help: 'x', labelNames: ['kind'], registers: [registry] }),
+      untranslatedFinals: untranslated,
+    },
+    maxLanguages: 2,
+    log,
+  });
+  t.teardown(() => pipeline.close());
+
+  const statuses = new Map<string, LanguageStatus[]>();
+  const waiters: { lang: string; resolve: (s: LanguageStatus) => void }[] = [];
+  for (const lang of ['es', 'ca', 'gl']) {
+    nc.subscribe(languageStatusSubject(session, lang), {
+      callback: (_err, msg) => {
+        const status = decodeLanguageStatus(msg.data);
+        if (!status) return;
+        statuses.set(lang, [...(statuses.get(lang) ?? []), status]);
+        const i = waiters.findIndex((w) => w.lang === lang);
+        if (i >= 0) waiters.splice(i, 1)[0]!.resolve(status);
+      },
+    });
+  }
+  await nc.flush();
+  const nextStatus = (lang: string) => new Promise<LanguageStatus>((resolve) => waiters.push({ lang, resolve }));
+  const finalsOf = async (lang: string, n: number) => {
+    const feed = await FinalCaptionFeed.open(nc, session, lang, { afterSeq: 0 });
+    const out: CaptionEvent[] = [];
+    for await (const event of feed) {
+      out.push(event);
+      if (out.length === n) break;
+    }
+    await feed.close();
+    return out;
+  };
+  const count = async (language: string, reason: string) =>
+    (await untranslated.get()).values.find((v) => v.labels.language === language && v.labels.reason === reason)?.value ?? 0;
+
+  const wanted = (n: number) => new Promise<void>((resolve) => {
+    const check = () => {
+      if (demand.langs.size < n) return;
+      demand.off('change', check);
+      resolve();
+    };
+    demand.on('change', check);
+    check();
+  });
+  board.add(session, 'es');
+  board.add(session, 'ca');
+  board.add(session, 'gl'); // a third language: beyond this session's bound of 2
+  await wanted(3);
+
+  const caStatus = nextStatus('ca');
+  const glStatus = nextStatus('gl');
+  speech.say({ segmentId: 's1', isFinal: true, text: 'hello everyone', startMs: 0, endMs: 900 });
+  t.match(await caStatus, { lang: 'ca', state: 'untranslatable', reason: 'no_engine' }, 'the Catalan viewers are told there is no engine');
+  t.match(await glStatus, { lang: 'gl', state: 'untranslatable', reason: 'language_limit' }, 'a language beyond the bound is told so');
+  t.match((await finalsOf('es', 1))[0], { seq: 1, text: 'es:hello everyone' }, 'Spanish is translated all the same');
+  t.same(calls, [['es', 'ca']], 'never more targets than the bound');
+  t.equal(await count('ca', 'no_engine'), 1, 'counted by language and reason');
+  t.equal(await count('gl', 'language_limit'), 1);
+
+  const again = nextStatus('ca');
+  speech.say({ segmentId: 's2', isFinal: true, text: 'second', startMs: 1000, endMs: 1900 });
+  t.match(await again, { state: 'untranslatable', reason: 'no_engine' }, 'told at every final, so a viewer who arrives later learns it too');
+  t.equal(await count('ca', 'no_engine'), 2);
+
+  noEngine.clear(); // a Catalan worker appears
+  const back = nextStatus('ca');
+  speech.say({ segmentId: 's3', isFinal: true, text: 'third', startMs: 2000, endMs: 2900 });
+  t.match(await back, { state: 'translating' }, 'told when it is translated again');
+  t.match((await finalsOf('ca', 1))[0], { text: 'ca:third' }, 'and its captions resume');
+  t.notOk(statuses.get('es')?.length, 'Spanish viewers were never bothered');
 });

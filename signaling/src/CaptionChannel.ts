@@ -1,9 +1,11 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection, Subscription } from 'nats';
+import { decodeLanguageStatus } from '../../core/src/captions/LanguageStatus.js';
+import { languageStatusSubject } from '../../core/src/subjects.js';
 import type { Logger } from 'pino';
 import { FinalCaptionFeed } from '../../core/src/captions/FinalCaptionFeed.js';
 import type { SafeEmitter } from '../../core/src/events.js';
 import { moduleLog } from '../../core/src/log.js';
-import { encodeCaptionFrame, encodeLiveMarker, type CaptionFrame } from './captionFrame.js';
+import { encodeCaptionFrame, encodeLanguageStatusFrame, encodeLiveMarker, type CaptionFrame } from './captionFrame.js';
 import type { CaptionSink } from './CaptionSink.js';
 import { LiveCaptionFeed } from './LiveCaptionFeed.js';
 import type { ReconnectDelayOptions } from './reconnectDelay.js';
@@ -74,6 +76,9 @@ export class CaptionChannel {
   readonly #replaying = new Set<Reader>();
   readonly #feed: LiveCaptionFeed;
   readonly #tasks = new Set<Promise<void>>();
+  readonly #statusSub: Subscription;
+  /** The pipeline's last word on this language ('translating' until it says otherwise), and its frame. */
+  #status: { key: string; frame: Buffer | undefined } = { key: 'translating', frame: undefined };
   #closed = false;
 
   constructor({ nc, session, lang, observer, recentFinals, retry }: CaptionChannelOptions) {
@@ -95,6 +100,9 @@ export class CaptionChannel {
       for (const sink of this.#live) sink.deliverInterim(frame);
     });
     this.#feed.on('@final', (frame) => this.#onFinal(frame));
+    this.#statusSub = nc.subscribe(languageStatusSubject(session, lang), {
+      callback: (err, msg) => (err ? this.#log.warn({ err }, 'language status subscription failed') : this.#onStatus(msg.data)),
+    });
     this.#feed.on('@liveFrom', (seq) => {
       for (const reader of [...this.#replaying]) if (reader.sink.lastSeq >= seq) this.#goLive(reader);
     });
@@ -120,6 +128,7 @@ export class CaptionChannel {
     if (afterSeq === undefined || (liveFrom !== undefined && afterSeq >= liveFrom)) {
       this.#live.add(sink);
       sink.deliverInOrder(encodeLiveMarker(this.lang, sink.lastSeq));
+      if (this.#status.frame) sink.deliverInOrder(this.#status.frame);
       return;
     }
     reader.mode = 'replay';
@@ -142,6 +151,7 @@ export class CaptionChannel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#statusSub.unsubscribe();
     this.#feed.close();
     for (const sink of [...this.#readers.keys()]) this.detach(sink);
     this.#observer.safeEmit('channel', -1);
@@ -151,6 +161,20 @@ export class CaptionChannel {
   async settled(): Promise<void> {
     await this.#feed.settled();
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  /**
+   * The pipeline repeats 'untranslatable' at every final the language misses: sockets hear of a
+   * change once, and one that attaches later gets the current word with its live marker.
+   */
+  #onStatus(data: Uint8Array): void {
+    const status = decodeLanguageStatus(data);
+    if (this.#closed || !status || status.session !== this.session || status.lang !== this.lang) return;
+    const key = status.state === 'untranslatable' ? `untranslatable:${status.reason ?? ''}` : 'translating';
+    if (key === this.#status.key) return;
+    const frame = encodeLanguageStatusFrame(status);
+    this.#status = { key, frame: status.state === 'untranslatable' ? frame : undefined };
+    for (const sink of this.#readers.keys()) sink.deliverInOrder(frame);
   }
 
   #onFinal(frame: CaptionFrame): void {
@@ -166,6 +190,7 @@ export class CaptionChannel {
     this.#live.add(reader.sink);
     this.#closeFeed(reader.feed);
     reader.sink.deliverInOrder(encodeLiveMarker(this.lang, reader.sink.lastSeq));
+    if (this.#status.frame) reader.sink.deliverInOrder(this.#status.frame);
   }
 
   /** Brings a resuming socket up to the shared feed, paced by the socket (a replay never overflows it). */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { WebSocket, type RawData } from 'ws';
 import { moduleLog } from '../../core/src/log.js';
+import { tryCanonicalLanguageTag } from '../../core/src/languages/languageTag.js';
 import type { CaptionObserverEvents } from './CaptionChannel.js';
 import { CaptionSink, DEFAULT_CAPTION_QUEUE_LIMITS, type CaptionQueueLimits } from './CaptionSink.js';
 import { CloseCode, socketFailureFor, type CloseCodeValue, type ErrorFrameCode } from './closeCodes.js';
@@ -113,6 +114,8 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
   #principal: Principal | undefined;
   #room: SessionRoom | undefined;
   #language: string | undefined;
+  /** The session's spoken language, canonical; set once authenticated. */
+  #sourceLanguage = '';
   /** Set once authenticated. */
   #media: MediaRelay | undefined;
   #queue: Promise<void> = Promise.resolve();
@@ -308,6 +311,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     if (!this.#admit()) throw new TryAgainLaterError('this node is full; reconnect (another node may take you)', NODE_FULL_RETRY_AFTER_MS);
     clearTimeout(this.#authTimer);
     this.#principal = principal;
+    this.#sourceLanguage = tryCanonicalLanguageTag(session.sourceLanguage) ?? session.sourceLanguage;
     this.#phase = 'open';
     this.#log = this.#log.child({ sessionId: principal.session, sub: principal.sub, role: principal.role });
     this.#armExpiry();
@@ -349,6 +353,7 @@ export class Connection extends SafeEmitter<ConnectionEvents> implements RoomMem
     this.#requireOpen();
     const room = this.#room;
     if (!room) throw new InvalidStateError('not authenticated');
+    if (message.language !== this.#language) room.admitLanguage(this.#sourceLanguage, message.language);
     // The reply goes first: the captions of the new language (a replay, maybe) follow it on the wire.
     this.#reply(message, { type: 'languageSet', language: message.language });
     room.setLanguage(this, message.language, message.afterSeq);

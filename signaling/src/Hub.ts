@@ -13,6 +13,9 @@ import type { ClientMessage } from './protocol.js';
 import type { AdmissionTicket } from './ConnectionAdmission.js';
 import { SessionRoom } from './SessionRoom.js';
 import { SfuNodeWatch } from './SfuNodeWatch.js';
+import { LanguagePolicy } from './LanguagePolicy.js';
+import { DEFAULT_LANGUAGE_LIMITS, type LanguageLimits } from '../../core/src/config.js';
+import { OfferedLanguages } from '../../core/src/languages/OfferedLanguages.js';
 import type { SessionStore } from './SessionStore.js';
 import type { TokenVerifier } from './TokenVerifier.js';
 
@@ -25,6 +28,10 @@ export interface HubOptions {
   sfu: SfuClient;
   nodeId: string;
   limits?: Partial<ConnectionLimits>;
+  /** Default: DEFAULT_LANGUAGE_LIMITS (the workers' offer, 16 per session). */
+  languages?: LanguageLimits;
+  /** See OfferedLanguagesOptions.warmUpMs. */
+  languageOfferWarmUpMs?: number;
 }
 
 export type HubObserverEvents = {
@@ -56,6 +63,8 @@ export class Hub {
   readonly #closingRooms = new Set<SessionRoom>();
   #demand: DemandBoard | undefined;
   #sfuWatch: SfuNodeWatch | undefined;
+  #offered: OfferedLanguages | undefined;
+  #languages: LanguagePolicy | undefined;
   #demandClosed: Promise<void> | undefined;
   #draining = false;
   #closed = false;
@@ -92,6 +101,13 @@ export class Hub {
         for (const room of this.#rooms.values()) room.sfuNodeLost(node, reason);
       });
     }
+    const limits = this.#opts.languages ?? DEFAULT_LANGUAGE_LIMITS;
+    if (limits.allowed === undefined) this.#offered ??= await OfferedLanguages.start({
+        nc: this.#opts.nc,
+        log,
+        ...(this.#opts.languageOfferWarmUpMs === undefined ? {} : { warmUpMs: this.#opts.languageOfferWarmUpMs }),
+      });
+    this.#languages ??= new LanguagePolicy({ limits, offered: this.#offered });
   }
 
   /**
@@ -157,6 +173,7 @@ export class Hub {
     // cost no demand write each (DemandBoard writes on every add and remove).
     this.#demandClosed = this.#demand?.close();
     this.#sfuWatch?.close();
+    this.#offered?.close();
     for (const conn of this.#connections.values()) conn.close(CloseCode.GoingAway, 'node shutting down');
     for (const room of this.#rooms.values()) this.#closeRoom(room);
     this.#rooms.clear();
@@ -185,9 +202,10 @@ export class Hub {
   #roomFor(sessionId: string): SessionRoom {
     let room = this.#rooms.get(sessionId);
     if (room) return room;
-    if (!this.#demand) throw new InvalidStateError('hub not open');
+    if (!this.#demand || !this.#languages) throw new InvalidStateError('hub not open');
     room = new SessionRoom({
       demand: this.#demand,
+      languages: this.#languages,
       captionObserver: this.captionObserver,
       sessionId,
       nc: this.#opts.nc,

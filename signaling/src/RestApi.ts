@@ -6,7 +6,7 @@ import type { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import { signDevToken } from './devToken.js';
 import { ForbiddenError, NotFoundError } from '../../core/src/errors.js';
 import { BadRequestError, MethodNotAllowedError, TokenRefusedError, UnsupportedMediaTypeError } from './errors.js';
-import { languageTagSchema } from './protocol.js';
+import { languageTagSchema } from '../../core/src/languages/languageTag.js';
 import { sessionControlSubject } from '../../core/src/subjects.js';
 import { encodeControlEvent } from './sessionControl.js';
 import type { SessionInfo, SessionStore } from './SessionStore.js';

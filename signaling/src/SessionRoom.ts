@@ -15,6 +15,7 @@ import { decodeControlEvent } from './sessionControl.js';
 import type { SfuNodeLossReason } from './SfuNodeWatch.js';
 import { SessionAudience, type ViewerBoard, type ViewerCounts } from './SessionAudience.js';
 import type { SessionStore } from './SessionStore.js';
+import type { LanguagePolicy } from './LanguagePolicy.js';
 
 const log = moduleLog('SessionRoom');
 
@@ -52,6 +53,7 @@ export interface SessionRoomOptions {
   store: SessionStore;
   nodeId: string;
   demand: LanguageDemand;
+  languages: LanguagePolicy;
   captionObserver: SafeEmitter<CaptionObserverEvents>;
 }
 
@@ -82,6 +84,7 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   readonly #members = new Map<string, RoomMember>();
   readonly #subs: Subscription[];
   readonly #demand: LanguageDemand;
+  readonly #languages: LanguagePolicy;
   readonly #captionObserver: SafeEmitter<CaptionObserverEvents>;
   readonly #channels = new Map<string, CaptionChannel>();
   /** Channels closed whose feeds are still shutting down. */
@@ -95,9 +98,10 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
   #ended = false;
   #closed = false;
 
-  constructor({ sessionId, nc, sfu, store, nodeId, demand, captionObserver }: SessionRoomOptions) {
+  constructor({ sessionId, nc, sfu, store, nodeId, demand, languages, captionObserver }: SessionRoomOptions) {
     super();
     this.#demand = demand;
+    this.#languages = languages;
     this.#captionObserver = captionObserver;
     this.id = sessionId;
     this.#nc = nc;
@@ -134,6 +138,15 @@ export class SessionRoom extends SafeEmitter<SessionRoomEvents> {
     if (lang !== undefined) this.#leaveLanguage(member, lang);
     if (member.isViewer) this.#audience.removeViewer(member.id);
     if (this.#members.size === 0) this.emit('@empty');
+  }
+
+  /**
+   * Throws LanguageRefusedError unless a member may read `lang` in this session (spoken in
+   * `source`): a language the deployment serves, within the session's bound, counting the
+   * languages read on every node.
+   */
+  admitLanguage(source: string, lang: string): void {
+    this.#languages.check(source, lang, [...this.#channels.keys(), ...Object.keys(this.#audience.counts.byLanguage)]);
   }
 
   /**

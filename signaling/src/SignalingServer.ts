@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { LanguageLimits } from '../../core/src/config.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -45,6 +46,10 @@ export interface SignalingServerOptions {
    * and capacity to the internet. Unset: no metrics listener (the registry is still readable).
    */
   metrics?: { host: string; port: number } | undefined;
+  /** Which caption languages viewers may pick (core config `languages`); default: the workers' offer, 16 per session. */
+  languages?: LanguageLimits;
+  /** How long after start every language counts as offered, until the workers' announcements (every 2 s) are in; default 3 s. */
+  languageOfferWarmUpMs?: number;
 }
 
 /**
@@ -94,6 +99,8 @@ export class SignalingServer {
       sfu: this.#sfu,
       nodeId: opts.nodeId,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.languages ? { languages: opts.languages } : {}),
+      ...(opts.languageOfferWarmUpMs === undefined ? {} : { languageOfferWarmUpMs: opts.languageOfferWarmUpMs }),
     });
     this.#rest = new RestApi({
       verifier: opts.verifier,

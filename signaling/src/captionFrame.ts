@@ -1,4 +1,5 @@
 import type { CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
+import type { LanguageStatus } from '../../core/src/captions/LanguageStatus.js';
 import type { ServerMessageOf } from './protocol.js';
 
 /**
@@ -50,4 +51,13 @@ export function encodeCaptionFrame(event: CaptionEvent, live: boolean): CaptionF
     publishedAt: event.publishedAt,
     live,
   };
+}
+
+/** The languageStatus message of a pipeline status (see protocol.ts), once per change per channel. */
+export function encodeLanguageStatusFrame(status: LanguageStatus): Buffer {
+  const message: ServerMessageOf<'languageStatus'> =
+    status.state === 'untranslatable'
+      ? { type: 'languageStatus', lang: status.lang, state: 'untranslatable', reason: status.reason ?? 'engine_failed' }
+      : { type: 'languageStatus', lang: status.lang, state: 'translating' };
+  return Buffer.from(JSON.stringify(message));
 }

@@ -14,6 +14,7 @@ import {
   BadRequestError,
   FloodError,
   MediaLimitError,
+  LanguageRefusedError,
   MethodNotAllowedError,
   OtherOrganizationError,
   RefreshMismatchError,
@@ -72,6 +73,8 @@ export const ERROR_FRAME_CODES = [
   'refresh_mismatch',
   'not_found',
   'invalid_state',
+  'unsupported_language',
+  'language_limit',
   'rate_limited',
   'media_limit',
   'unavailable',
@@ -148,6 +151,7 @@ export function socketFailureFor(err: unknown, phase: 'auth' | 'open'): SocketFa
       ? { kind: 'frame', code, message, serverFault: false, detailHidden: hidden }
       : { kind: 'frame', code, message, retryAfterMs, serverFault: false, detailHidden: hidden };
   if (e instanceof BadRequestError) return frame(e.reason);
+  if (e instanceof LanguageRefusedError) return frame(e.reason);
   if (e instanceof InvalidArgumentError) return frame('invalid_message');
   if (e instanceof RefreshMismatchError) return frame('refresh_mismatch');
   if (e instanceof ForbiddenError) return frame('forbidden');

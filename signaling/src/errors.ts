@@ -96,3 +96,16 @@ export class MethodNotAllowedError extends InvalidArgumentError {
 
 /** HTTP only: a request body that is not application/json (415). */
 export class UnsupportedMediaTypeError extends InvalidArgumentError {}
+
+/** Why a caption language was refused (each reason is its own error-frame code). */
+export type LanguageRefusedReason = 'unsupported_language' | 'language_limit';
+
+/** A caption language this deployment does not serve, or one more than the session may have. The socket keeps its language. */
+export class LanguageRefusedError extends InvalidArgumentError {
+  readonly reason: LanguageRefusedReason;
+
+  constructor(message: string, reason: LanguageRefusedReason) {
+    super(message);
+    this.reason = reason;
+  }
+}

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     admission: sig.admission,
     limits: { authTimeoutMs: sig.auth.timeoutMs, captionQueue: sig.captionQueue, pingIntervalMs: sig.pingIntervalMs },
     metrics: sig.metrics,
+    languages: cfg.languages,
   });
   await server.listen(sig.http.port, sig.http.host);
 

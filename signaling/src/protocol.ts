@@ -7,6 +7,8 @@
  * Browser-safe: the web pages import the server-message decoders from this file too.
  */
 import { z } from 'zod';
+import { languageTagSchema } from '../../core/src/languages/languageTag.js';
+import { UNTRANSLATABLE_REASONS } from '../../core/src/captions/LanguageStatus.js';
 import { dtlsParametersSchema, rpcResultSchemas, rtpCapabilitiesSchema, rtpParametersSchema } from '../../core/src/sfu/rpcProtocol.js';
 import { ERROR_FRAME_CODES } from './closeCodes.js';
 import { BadRequestError } from './errors.js';
@@ -18,8 +20,6 @@ const requestId = z.union([z.string().min(1).max(64), z.number().int().min(0).ma
 export type RequestId = z.infer<typeof requestId>;
 const msId = z.string().uuid();
 const jwt = z.string().min(1).max(8192);
-/** BCP 47, as the database's language_tag domain accepts it. */
-export const languageTagSchema = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en or pt-BR');
 /** A final caption's seq as a client states it: -1 ("before the first") or a seq. */
 const captionSeqSchema = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
 
@@ -185,6 +185,17 @@ export const serverMessageSchemas = {
    * final of `lang` up to `seq` was sent before this); what follows is live. -1: none yet.
    */
   captionsLive: serverMessage('captionsLive', { lang: z.string(), seq: z.number().int().min(-1) }),
+  /**
+   * Pushed, in order among the captions of `lang`: the platform cannot translate this language now
+   * (`untranslatable`, with the reason: `no_engine` no engine could be tried, `engine_failed` every
+   * engine failed, `language_limit` the session has its maximum of languages), or can again
+   * (`translating`; its captions follow). Sent on a change, and with captionsLive while it lasts.
+   */
+  languageStatus: serverMessage('languageStatus', {
+    lang: z.string(),
+    state: z.enum(['translating', 'untranslatable']),
+    reason: z.enum(UNTRANSLATABLE_REASONS).optional(),
+  }),
   /** Pushed: the host ended the session; the socket then closes with 4410. */
   sessionEnded: serverMessage('sessionEnded', { reason: z.string() }),
   /** Pushed: this node is shutting down; reconnect (to any node) after about reconnectInMs. */

@@ -2,7 +2,8 @@ import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { encodeCaption, type CaptionEvent } from './CaptionEvent.js';
 import { lastStoredFinal } from './lastStoredFinal.js';
-import { captionMessageId, finalCaptionSubject, interimCaptionSubject } from '../subjects.js';
+import { captionMessageId, finalCaptionSubject, interimCaptionSubject, languageStatusSubject } from '../subjects.js';
+import { encodeLanguageStatus, type UntranslatableReason } from './LanguageStatus.js';
 
 export type UnsequencedCaption = Omit<CaptionEvent, 'seq' | 'publishedAt' | 'v'>;
 
@@ -61,6 +62,13 @@ export class CaptionPublisher {
       await this.#js.publish(finalCaptionSubject(this.session, lang), encodeCaption(event), { msgID: captionMessageId(this.session, lang, seq) });
       this.#nextSeq.set(lang, Promise.resolve(seq + 1));
       return seq;
+    });
+  }
+
+  /** Tells the viewers of `lang` whether it is translated (core NATS, in order with its captions). */
+  publishLanguageStatus(lang: string, status: { state: 'translating' } | { state: 'untranslatable'; reason: UntranslatableReason }): Promise<void> {
+    return this.#enqueue(lang, async () => {
+      this.#nc.publish(languageStatusSubject(this.session, lang), encodeLanguageStatus({ v: 1, session: this.session, lang, ...status, at: Date.now() }));
     });
   }
 

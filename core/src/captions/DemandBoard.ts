@@ -1,5 +1,6 @@
 import type { KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { canonicalLanguageTag, tryCanonicalLanguageTag } from '../languages/languageTag.js';
 import { demandKey } from '../subjects.js';
 import { DEMAND_REFRESH_MS, openDemandBucket, type DemandValue } from './demandBucket.js';
 
@@ -44,8 +45,12 @@ export class DemandBoard {
     return new DemandBoard(await openDemandBucket(nc), node, log.child({ node }));
   }
 
-  /** A viewer of `session` now reads `lang` (joined, or switched to it). */
-  add(session: string, lang: string): void {
+  /**
+   * A viewer of `session` now reads `lang` (joined, or switched to it). Throws InvalidArgumentError
+   * for a tag that is not a language: it would make this node's entry unreadable.
+   */
+  add(session: string, tag: string): void {
+    const lang = canonicalLanguageTag(tag);
     const langs = this.#counts.get(session) ?? new Map<string, number>();
     this.#counts.set(session, langs);
     const before = langs.get(lang) ?? 0;
@@ -54,10 +59,11 @@ export class DemandBoard {
   }
 
   /** A viewer of `session` stopped reading `lang` (left, or switched away). */
-  remove(session: string, lang: string): void {
+  remove(session: string, tag: string): void {
+    const lang = tryCanonicalLanguageTag(tag);
     const langs = this.#counts.get(session);
-    const before = langs?.get(lang);
-    if (!langs || before === undefined) return;
+    const before = lang === undefined ? undefined : langs?.get(lang);
+    if (!langs || lang === undefined || before === undefined) return;
     if (before > 1) langs.set(lang, before - 1);
     else langs.delete(lang);
     if (langs.size === 0) this.#counts.delete(session);

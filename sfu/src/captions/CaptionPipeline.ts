@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
+import type { UntranslatableReason } from '../../../core/src/captions/LanguageStatus.js';
+import { DEFAULT_LANGUAGE_LIMITS } from '../../../core/src/config.js';
 import type { DemandWatcher } from '../../../core/src/captions/DemandWatcher.js';
 import type { AudioChunk, AudioTap } from './AudioTap.js';
 import type { CaptionPublisher, UnsequencedCaption } from '../../../core/src/captions/CaptionPublisher.js';
@@ -16,13 +18,19 @@ export interface SpeechSource {
 
 /** What the pipeline needs of translation (TranslationClient in production). */
 export interface CaptionTranslator {
-  translate(request: { texts: string[]; source: string; targets: string[]; orgId: string }): Promise<{ translations: { target: string; text: string; engine: string }[] }>;
+  /** `kind` interim: skip the translation cache (an interim is never asked for again). Targets that fail are in `failures`. */
+  translate(request: { texts: string[]; source: string; targets: string[]; orgId: string; kind: 'final' | 'interim' }): Promise<{
+    translations: { target: string; text: string; engine: string }[];
+    failures?: { target: string; reason: Exclude<UntranslatableReason, 'language_limit'> }[];
+  }>;
 }
 
 export interface CaptionPipelineMetrics {
   /** Speech end (wall clock) -> final transcript received from the speech worker. */
   sttFinalSeconds: Histogram;
   translationSeconds: Histogram<'kind'>;
+  /** Finals that reached no viewer of a language, by language and reason (pc_caption_untranslated_finals_total). */
+  untranslatedFinals: Counter<'language' | 'reason'>;
 }
 
 export interface CaptionPipelineOptions {
@@ -35,10 +43,14 @@ export interface CaptionPipelineOptions {
   publisher: CaptionPublisher;
   metrics: CaptionPipelineMetrics;
   log: Logger;
+  /** Languages translated at once besides the source (PC_MAX_LANGUAGES_PER_SESSION); the first wanted keep their place. */
+  maxLanguages?: number;
   /** Interims of one segment are translated at most this often. */
   interimTranslateIntervalMs?: number;
   now?: () => number;
 }
+
+const MAX_REPORTED_OVER_LIMIT = 64;
 
 interface OpenSegment {
   text: string;
@@ -65,6 +77,11 @@ export class CaptionPipeline {
   #chunksPushed = 0;
   readonly #open = new Map<string, OpenSegment>();
   #finals: Promise<void> = Promise.resolve();
+  readonly #maxLanguages: number;
+  /** The languages translated now, in the order they became wanted: never more than #maxLanguages. */
+  readonly #served = new Set<string>();
+  /** Languages whose viewers were told they get no translation (and why). */
+  readonly #untranslatable = new Map<string, UntranslatableReason>();
   readonly #pump: Promise<void>;
   readonly #onChunk = (chunk: AudioChunk) => this.#push(chunk);
   readonly #onDemand = ({ added }: { added: string[] }) => this.#catchUp(added);
@@ -75,6 +92,7 @@ export class CaptionPipeline {
     this.#log = opts.log.child({ sessionId: opts.session.id, producerId: opts.tap.producerId });
     this.#now = opts.now ?? Date.now;
     this.#interimIntervalMs = opts.interimTranslateIntervalMs ?? 300;
+    this.#maxLanguages = opts.maxLanguages ?? DEFAULT_LANGUAGE_LIMITS.maxPerSession;
     opts.tap.on('chunk', this.#onChunk);
     opts.tap.once('close', () => opts.speech.endInput());
     opts.demand.on('change', this.#onDemand);
@@ -144,25 +162,54 @@ export class CaptionPipeline {
     await this.#finals;
   }
 
-  /** Wanted languages other than the source (whose viewers read the transcript itself). */
+  /**
+   * Wanted languages other than the source (whose viewers read the transcript itself), at most
+   * #maxLanguages: those already translated keep their place, so a burst of new languages (signaling
+   * nodes bound them too, each on its own view) never takes captions away from existing viewers.
+   */
   #targets(): string[] {
     const src = this.#opts.session.sourceLanguage;
-    return [...this.#opts.demand.langs].filter((lang) => lang !== src);
+    const wanted = new Set([...this.#opts.demand.langs].filter((lang) => lang !== src));
+    for (const lang of this.#served) if (!wanted.has(lang)) this.#served.delete(lang);
+    for (const lang of wanted) if (this.#served.size < this.#maxLanguages) this.#served.add(lang);
+    return [...this.#served];
+  }
+
+  /** Wanted languages left out by the bound. */
+  #overLimit(): string[] {
+    const src = this.#opts.session.sourceLanguage;
+    // Bounded too: these become metric labels and status messages (signaling refuses them anyway).
+    return [...this.#opts.demand.langs].filter((lang) => lang !== src && !this.#served.has(lang)).slice(0, MAX_REPORTED_OVER_LIMIT);
   }
 
   async #translateFinal(caption: UnsequencedCaption): Promise<void> {
     const targets = this.#targets();
-    if (targets.length === 0) return;
-    const end = this.#opts.metrics.translationSeconds.startTimer({ kind: 'final' });
-    try {
-      const { translations } = await this.#opts.translator.translate({ texts: [caption.srcText], source: caption.srcLang, targets, orgId: caption.org });
-      end();
-      await Promise.all(
-        translations.map((t) => this.#opts.publisher.publishFinal(t.target, { ...caption, lang: t.target, text: t.text, engine: t.engine, final: true })),
-      );
-    } catch (err) {
-      end();
-      this.#log.warn({ err, segment: caption.segment, targets }, 'final not translated');
+    const untranslated = new Map<string, UntranslatableReason>(this.#overLimit().map((lang) => [lang, 'language_limit']));
+    if (targets.length > 0) {
+      const end = this.#opts.metrics.translationSeconds.startTimer({ kind: 'final' });
+      try {
+        const { translations, failures = [] } = await this.#opts.translator.translate({ texts: [caption.srcText], source: caption.srcLang, targets, orgId: caption.org, kind: 'final' });
+        end();
+        for (const f of failures) untranslated.set(f.target, f.reason);
+        if (failures.length > 0) this.#log.warn({ segment: caption.segment, failures }, 'final not translated into some languages');
+        await Promise.all(
+          translations.map(async (t) => {
+            if (this.#untranslatable.delete(t.target)) await this.#opts.publisher.publishLanguageStatus(t.target, { state: 'translating' });
+            await this.#opts.publisher.publishFinal(t.target, { ...caption, lang: t.target, text: t.text, engine: t.engine, final: true });
+          }),
+        );
+      } catch (err) {
+        end();
+        for (const target of targets) if (!untranslated.has(target)) untranslated.set(target, 'engine_failed');
+        this.#log.warn({ err, segment: caption.segment, targets }, 'final not translated');
+      }
+    }
+    // Every final that a language misses is counted and told to its viewers, so one who joins later
+    // learns it at the next final instead of waiting on "translating" forever.
+    for (const [lang, reason] of untranslated) {
+      this.#opts.metrics.untranslatedFinals.inc({ language: lang, reason });
+      this.#untranslatable.set(lang, reason);
+      void this.#opts.publisher.publishLanguageStatus(lang, { state: 'untranslatable', reason });
     }
   }
 
@@ -171,7 +218,7 @@ export class CaptionPipeline {
     const text = open.text;
     const end = this.#opts.metrics.translationSeconds.startTimer({ kind: 'interim' });
     try {
-      const { translations } = await this.#opts.translator.translate({ texts: [text], source: this.#opts.session.sourceLanguage, targets, orgId: this.#opts.session.orgId });
+      const { translations } = await this.#opts.translator.translate({ texts: [text], source: this.#opts.session.sourceLanguage, targets, orgId: this.#opts.session.orgId, kind: 'interim' });
       end();
       // Its final may have been published meanwhile: a late interim would flash old text.
       if (!this.#open.has(segment) || this.#closed) return;
@@ -201,8 +248,8 @@ export class CaptionPipeline {
 
   /** Newly wanted languages get what is being said right now, without waiting for the next interim. */
   #catchUp(added: string[]): void {
-    const src = this.#opts.session.sourceLanguage;
-    const targets = added.filter((lang) => lang !== src);
+    const served = new Set(this.#targets());
+    const targets = added.filter((lang) => served.has(lang));
     for (const [segment, open] of this.#open) void this.#translateInterim(segment, open, targets);
   }
 

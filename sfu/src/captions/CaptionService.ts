@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { ensureCaptionStream, DEFAULT_CAPTION_STREAM } from '../../../core/src/captions/captionStream.js';
 import type { Config } from '../../../core/src/config.js';
 import { ResilientSpeechStream, TranslationClient, WorkerRegistry, type TranslationClientSettings } from '../../../sidecars/client/src/index.js';
@@ -47,8 +47,8 @@ export class CaptionService {
     const client = new TranslationClient({ directory: registry, redis, registry: metricsRegistry, ...translation, log });
     const glossaries = new GlossaryVersions({ db, ttlMs: translation.glossaryVersionTtlMs });
     const translator: CaptionTranslator = {
-      translate: async ({ texts, source, targets, orgId }) =>
-        client.translate({ texts, source, targets, orgId, purpose: 'live', glossaries: await glossaries.forTargets(orgId, source, targets) }),
+      translate: async ({ texts, source, targets, orgId, kind }) =>
+        client.translate({ texts, source, targets, orgId, purpose: 'live', skipCache: kind === 'interim', glossaries: await glossaries.forTargets(orgId, source, targets) }),
     };
     const metrics = {
       sttFinalSeconds: new Histogram({
@@ -64,6 +64,12 @@ export class CaptionService {
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2],
         registers: [metricsRegistry],
       }),
+      untranslatedFinals: new Counter({
+        name: 'pc_caption_untranslated_finals_total',
+        help: 'Finals that could not be translated into a wanted language, by language and reason (no_engine, engine_failed, language_limit, invalid_language)',
+        labelNames: ['language', 'reason'],
+        registers: [metricsRegistry],
+      }),
     };
     const service = new CaptionService(registry, redis, db);
     node.observer.on('newsession', (media) => {
@@ -74,6 +80,7 @@ export class CaptionService {
         db,
         translator,
         metrics,
+        maxLanguages: cfg.languages.maxPerSession,
         log,
         openSpeech: (config) => new ResilientSpeechStream({ registry, config: { ...config, interimResults: true }, log }),
       });

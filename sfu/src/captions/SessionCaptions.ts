@@ -2,6 +2,7 @@ import type { JetStreamManager, NatsConnection } from 'nats';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { DemandWatcher } from '../../../core/src/captions/DemandWatcher.js';
+import { tryCanonicalLanguageTag } from '../../../core/src/languages/languageTag.js';
 import type { Database } from '../../../sql/src/index.js';
 import type { SessionMedia } from '../SessionMedia.js';
 import { AudioTap } from './AudioTap.js';
@@ -17,6 +18,8 @@ export interface CaptionDeps {
   translator: CaptionTranslator;
   openSpeech: (config: { sessionId: string; trackId: string; orgId: string; language: string }) => SpeechSource;
   metrics: CaptionPipelineMetrics;
+  /** See CaptionPipelineOptions.maxLanguages. */
+  maxLanguages?: number;
   log: Logger;
 }
 
@@ -59,9 +62,16 @@ export class SessionCaptions {
         this.#log.warn('session is not in the database: no captions for it');
         return undefined;
       }
+      // The database domain is looser than the platform's tags (case): the spoken language is
+      // canonicalized here, where it enters the pipeline, so its captions share the viewers' streams.
+      const sourceLanguage = tryCanonicalLanguageTag(row.source_language);
+      if (sourceLanguage === undefined) {
+        this.#log.warn({ sourceLanguage: row.source_language }, 'the session\'s language is not a usable language tag: no captions for it');
+        return undefined;
+      }
       const demand = await DemandWatcher.open(this.#deps.nc, id, this.#deps.log);
       const publisher = new CaptionPublisher({ nc: this.#deps.nc, jsm: this.#deps.jsm, session: id, log: this.#log });
-      return { demand, publisher, session: { id, orgId: row.organization_id, sourceLanguage: row.source_language } };
+      return { demand, publisher, session: { id, orgId: row.organization_id, sourceLanguage } };
     })();
     return this.#shared;
   }
@@ -74,7 +84,16 @@ export class SessionCaptions {
       const tap = await AudioTap.create({ media: this.#media, producerId, log: this.#log });
       const speech = this.#deps.openSpeech({ sessionId: shared.session.id, trackId: producerId, orgId: shared.session.orgId, language: shared.session.sourceLanguage });
       this.#log.info({ producerId, peer, language: shared.session.sourceLanguage }, 'captioning a new speaker');
-      return new CaptionPipeline({ ...shared, speakerName: peer, tap, speech, translator: this.#deps.translator, metrics: this.#deps.metrics, log: this.#log });
+      return new CaptionPipeline({
+        ...shared,
+        speakerName: peer,
+        tap,
+        speech,
+        translator: this.#deps.translator,
+        metrics: this.#deps.metrics,
+        ...(this.#deps.maxLanguages === undefined ? {} : { maxLanguages: this.#deps.maxLanguages }),
+        log: this.#log,
+      });
     })();
     started.catch((err: unknown) => this.#log.error({ err, producerId }, 'captions could not start for this producer'));
     this.#pipelines.set(producerId, started);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { UntranslatableReason } from '../../../core/src/captions/LanguageStatus.js';
 import { UnavailableError, type Glossary, type PolyglotError, type TranslationPurpose } from '../../sdk/src/index.js';
 import { translateInBatches } from './batching.js';
 import type { EngineCaller, EngineTranslation } from './EngineCaller.js';
@@ -38,6 +39,8 @@ export interface TargetFailure {
   target: string;
   /** The last engine error, or UnavailableError when no engine of the chain could be tried. */
   error: PolyglotError;
+  /** For viewers and metrics: no engine could be tried, every engine tried failed, or the tag is not a language. */
+  reason: Exclude<UntranslatableReason, 'language_limit'>;
 }
 
 export interface RouteOutcome {
@@ -84,6 +87,8 @@ export class EngineRouter {
     const lastError = new Map<string, PolyglotError>();
     const translated = new Map<string, EngineTranslation[]>();
     const failures: TargetFailure[] = [];
+    /** Targets of a shared call that failed in a way one target can cause: tried alone on that engine. */
+    const alone = new Set<string>();
     let pending = [...request.missing.keys()];
 
     // Each round sends every pending target to the next engine of its chain; a target whose engine
@@ -95,11 +100,14 @@ export class EngineRouter {
         tried.set(target, engines);
         const route = this.#route(request.source, target, engines, fallbacks);
         if (route === undefined) {
-          failures.push({ target, error: lastError.get(target) ?? new UnavailableError(`no engine available for ${request.source}->${target}`) });
+          const error = lastError.get(target);
+          failures.push(
+            error ? { target, error, reason: 'engine_failed' } : { target, error: new UnavailableError(`no engine available for ${request.source}->${target}`), reason: 'no_engine' },
+          );
           continue;
         }
         engines.add(route.engine);
-        const key = `${route.engine}\n${route.worker.address}`;
+        const key = `${route.engine}\n${route.worker.address}${alone.has(target) ? `\n${target}` : ''}`;
         const group = groups.get(key) ?? { ...route, targets: [] };
         group.targets.push(target);
         groups.set(key, group);
@@ -115,6 +123,16 @@ export class EngineRouter {
             list.push({ ...t, textIndex: slot });
             translated.set(t.target, list);
           }
+          continue;
+        }
+        if (group.targets.length > 1 && TARGET_SPECIFIC.has(result.reason)) {
+          // One language the engine refuses or breaks on must not cost the others their captions:
+          // the same engine again, one call per target, and only the culprit falls back.
+          for (const target of group.targets) {
+            alone.add(target);
+            tried.get(target)?.delete(group.engine);
+          }
+          pending.push(...group.targets);
           continue;
         }
         fallbacks.note(group.engine, result.reason, group.targets, result.error);
@@ -177,6 +195,9 @@ export class EngineRouter {
     return { result, slots };
   }
 }
+
+/** Failures a single target can cause (an unsupported or malformed language, an engine bug on one language). */
+const TARGET_SPECIFIC: ReadonlySet<string> = new Set(['invalid_argument', 'not_found', 'internal']);
 
 function baseOf(tag: string): string {
   return tag.split('-', 1)[0] ?? tag;

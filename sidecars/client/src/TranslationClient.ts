@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { moduleLog } from '../../../core/src/log.js';
-import { MAX_TARGET_LANGUAGES, MAX_TRANSLATE_TEXT_BYTES } from '../../../proto/src/index.js';
+import { canonicalLanguageTag, tryCanonicalLanguageTag } from '../../../core/src/languages/languageTag.js';
+import { MAX_TRANSLATE_TEXT_BYTES } from '../../../proto/src/index.js';
 import { CancelledError, InvalidArgumentError, type Glossary, type TranslationPurpose } from '../../sdk/src/index.js';
 import { SYSTEM_CLOCK, type Clock } from './Clock.js';
 import { EngineCaller, type BreakerOptions, type EngineCallOptions } from './EngineCaller.js';
@@ -41,6 +42,11 @@ export interface ClientTranslateRequest {
   /** The current glossary of each target that has one (GlossaryVersions.forTargets in sql/); its version keys the cache. */
   glossaries?: readonly Glossary[];
   requestId?: string;
+  /**
+   * Neither read nor write the cache: interim captions, which are replaced a few hundred
+   * milliseconds later and never asked for again, would only evict finals.
+   */
+  skipCache?: boolean;
 }
 
 export interface ClientTranslation {
@@ -51,7 +57,11 @@ export interface ClientTranslation {
   cached: boolean;
 }
 
-/** Every (text, target) that was translated, and the targets no engine of their chain could serve. */
+/**
+ * Every (text, target) that was translated, and the targets no engine of their chain could serve
+ * (or that are not language tags). Targets come back canonical and once each: `ES` and `es` in a
+ * request are one target, `es`, translated once.
+ */
 export interface TranslateOutcome {
   translations: ClientTranslation[];
   failures: TargetFailure[];
@@ -101,11 +111,15 @@ export class TranslationClient {
     return this.#caller.channelsForTesting;
   }
 
-  /** Rejects only for a malformed request (InvalidArgumentError) or when `signal` aborts (CancelledError). */
+  /**
+   * Rejects only for a malformed request (InvalidArgumentError) or when `signal` aborts
+   * (CancelledError). A bad or unserved target is a failure of that target alone, and any number of
+   * targets is split into calls within the contract's limit.
+   */
   async translate(request: ClientTranslateRequest, signal?: AbortSignal): Promise<TranslateOutcome> {
     if (this.#closed) throw new CancelledError('translation client closed');
-    const { texts, source, targets, orgId, purpose } = request;
-    const glossaryFor = validate(request);
+    const { texts, orgId, purpose } = request;
+    const { source, targets, glossaryFor, invalid } = validate(request);
     const requestId = request.requestId ?? randomUUID();
 
     // The same text twice in a batch is translated and cached once.
@@ -129,7 +143,7 @@ export class TranslationClient {
 
     const keyOf = (target: string, text: string) =>
       TranslationCache.key({ source, target, orgId, glossaryVersion: glossaryFor.get(target)?.version ?? 0, text });
-    const keys = toTranslate.flatMap((target) => unique.map((text) => keyOf(target, text)));
+    const keys = request.skipCache ? [] : toTranslate.flatMap((target) => unique.map((text) => keyOf(target, text)));
     const cached = await this.#cache.getMany(keys);
     const missing = new Map<string, number[]>();
     toTranslate.forEach((target, t) => {
@@ -142,8 +156,10 @@ export class TranslationClient {
       if (misses.length > 0) missing.set(target, misses);
     });
     const misses = [...missing.values()].reduce((n, m) => n + m.length, 0);
-    this.#metrics.cache.inc({ result: 'hit' }, keys.length - misses);
-    this.#metrics.cache.inc({ result: 'miss' }, misses);
+    if (!request.skipCache) {
+      this.#metrics.cache.inc({ result: 'hit' }, keys.length - misses);
+      this.#metrics.cache.inc({ result: 'miss' }, misses);
+    }
 
     const { translated, failures } = await this.#router.translate({ texts: unique, source, orgId, purpose, requestId, missing, glossaryFor }, signal);
     for (const [target, list] of translated) {
@@ -153,13 +169,16 @@ export class TranslationClient {
 
     const fresh: { key: string; value: { text: string; engine: string } }[] = [];
     for (const [target, row] of results) {
-      if (!missing.has(target)) continue;
+      if (!missing.has(target) || request.skipCache) continue;
       row.forEach((entry, u) => {
-        if (entry && !entry.cached) fresh.push({ key: keyOf(target, unique[u] ?? ''), value: { text: entry.text, engine: entry.engine } });
+        const text = unique[u] ?? '';
+        // An empty answer to a non-empty text is an engine fault: served once, never kept.
+        if (entry && !entry.cached && (entry.text.trim() !== '' || text.trim() === '')) fresh.push({ key: keyOf(target, text), value: { text: entry.text, engine: entry.engine } });
       });
     }
     await this.#cache.setMany(fresh, purpose);
 
+    failures.push(...invalid);
     const failed = new Set(failures.map((f) => f.target));
     const out: ClientTranslation[] = [];
     for (const target of targets) {
@@ -180,21 +199,33 @@ export class TranslationClient {
   }
 }
 
-function validate(request: ClientTranslateRequest): Map<string, Glossary> {
-  const { texts, source, targets, orgId } = request;
+/** The request with canonical tags, each target once; a target that is no language tag becomes its own failure. */
+function validate(request: ClientTranslateRequest): { source: string; targets: string[]; glossaryFor: Map<string, Glossary>; invalid: TargetFailure[] } {
+  const { texts, orgId } = request;
   if (texts.length === 0) throw new InvalidArgumentError('texts is empty');
-  if (!source) throw new InvalidArgumentError('source is empty');
+  if (!request.source) throw new InvalidArgumentError('source is empty');
   if (!orgId) throw new InvalidArgumentError('orgId is empty');
-  if (targets.length === 0 || targets.length > MAX_TARGET_LANGUAGES) throw new InvalidArgumentError(`targets must have 1 to ${MAX_TARGET_LANGUAGES} entries`);
-  if (new Set(targets).size !== targets.length) throw new InvalidArgumentError('targets repeats a language');
+  if (request.targets.length === 0) throw new InvalidArgumentError('targets is empty');
+  const source = canonicalLanguageTag(request.source);
+  const targets = new Set<string>();
+  const invalid: TargetFailure[] = [];
+  for (const target of request.targets) {
+    try {
+      targets.add(canonicalLanguageTag(target));
+    } catch (err) {
+      if (!(err instanceof InvalidArgumentError)) throw err;
+      invalid.push({ target, error: err, reason: 'invalid_language' });
+    }
+  }
   const glossaryFor = new Map<string, Glossary>();
   for (const g of request.glossaries ?? []) {
-    if (!targets.includes(g.target)) throw new InvalidArgumentError(`glossary for ${g.target}, which is not a target`);
-    if (glossaryFor.has(g.target)) throw new InvalidArgumentError(`two glossaries for ${g.target}`);
-    glossaryFor.set(g.target, g);
+    const target = tryCanonicalLanguageTag(g.target);
+    if (target === undefined || !targets.has(target)) throw new InvalidArgumentError(`glossary for ${g.target}, which is not a target`);
+    if (glossaryFor.has(target)) throw new InvalidArgumentError(`two glossaries for ${target}`);
+    glossaryFor.set(target, { ...g, target });
   }
   for (const text of texts) {
     if (Buffer.byteLength(text, 'utf8') > MAX_TRANSLATE_TEXT_BYTES) throw new InvalidArgumentError(`a text is longer than ${MAX_TRANSLATE_TEXT_BYTES} bytes`);
   }
-  return glossaryFor;
+  return { source, targets: [...targets], glossaryFor, invalid };
 }

@@ -1,6 +1,8 @@
 // Batching: the texts one engine translates into several targets, in as few Translate calls as the
-// contract's limits allow (usually one), with the answers mapped back onto the caller's texts.
+// contract's limits allow (usually one; more past 128 texts, 64 KiB or 64 targets), with the
+// answers mapped back onto the caller's texts.
 import {
+  MAX_TARGET_LANGUAGES,
   MAX_TRANSLATE_TEXT_BYTES,
   MAX_TRANSLATE_TEXTS,
   TranslationPurpose as WirePurpose,
@@ -42,20 +44,23 @@ export async function translateInBatches(
     version: g.version,
     entries: g.entries.map((e) => ({ sourceTerm: e.sourceTerm, targetTerm: e.targetTerm })),
   }));
+  const targetGroups = targetGroupsOf(request.targets);
   let offset = 0;
-  const calls = batchesOf(request.texts).map(async (texts) => {
+  const calls = batchesOf(request.texts).flatMap((texts) => {
     const first = offset;
     offset += texts.length;
-    const wire: TranslateRequest = {
-      texts,
-      sourceLanguage: request.source,
-      targetLanguages: [...request.targets],
-      orgId: request.orgId,
-      requestId: request.requestId,
-      purpose: WIRE_PURPOSE[request.purpose],
-      glossaries,
-    };
-    return { first, result: await caller.translate(engine, worker, wire, signal) };
+    return targetGroups.map(async (targets) => {
+      const wire: TranslateRequest = {
+        texts,
+        sourceLanguage: request.source,
+        targetLanguages: targets,
+        orgId: request.orgId,
+        requestId: request.requestId,
+        purpose: WIRE_PURPOSE[request.purpose],
+        glossaries: glossaries.filter((g) => targets.includes(g.targetLanguage)),
+      };
+      return { first, result: await caller.translate(engine, worker, wire, signal) };
+    });
   });
   const translations: EngineTranslation[] = [];
   for (const { first, result } of await Promise.all(calls)) {
@@ -63,6 +68,13 @@ export async function translateInBatches(
     for (const t of result.translations) translations.push({ ...t, textIndex: first + t.textIndex });
   }
   return { ok: true, translations };
+}
+
+/** Splits targets into groups the contract accepts in one call (64). */
+export function targetGroupsOf(targets: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  for (let i = 0; i < targets.length; i += MAX_TARGET_LANGUAGES) groups.push(targets.slice(i, i + MAX_TARGET_LANGUAGES));
+  return groups;
 }
 
 /** Splits texts into Translate calls within the contract's limits (128 texts, 64 KiB). */

@@ -57,15 +57,27 @@ tap.test('a failed engine falls back to the next one in the chain, then to engin
   directory.announced = ['c', 'a'];
 
   a.engine.failNext(new InvalidArgumentError('not for a'));
-  const viaB = await router.translate(request({ de: [0], fr: [0] }));
-  t.same(linesOf(viaB.translated), ['de:0:[de] hello:b', 'fr:0:[fr] hello:b']);
-  t.equal(await counterValue(registry, 'pc_translation_fallbacks_total', { engine: 'a', reason: 'invalid_argument' }), 1, 'one fallback for both targets');
+  const viaB = await router.translate(request({ de: [0] }));
+  t.same(linesOf(viaB.translated), ['de:0:[de] hello:b']);
+  t.equal(await counterValue(registry, 'pc_translation_fallbacks_total', { engine: 'a', reason: 'invalid_argument' }), 1, 'one fallback');
 
   a.engine.failNext(new InvalidArgumentError('not for a'));
   b.engine.failNext(new InvalidArgumentError('not for b'));
   const viaC = await router.translate(request({ de: [0] }));
   t.same(linesOf(viaC.translated), ['de:0:[de] hello:c'], 'an announced engine after the configured chain');
   t.same([a.engine.requests.length, b.engine.requests.length, c.engine.requests.length], [2, 2, 1], 'each engine tried once');
+});
+
+tap.test('a shared call refused because of one target: each target alone on that engine, only the culprit falls back', async (t) => {
+  const { router, directory, registry } = routerFor(t, { default: ['a', 'b'] });
+  const [a, b] = await Promise.all([fakeWorker(t, 'a'), fakeWorker(t, 'b')]);
+  directory.workers.set('a', a.picked).set('b', b.picked);
+  a.engine.failNext(new InvalidArgumentError('not for a'));
+  const split = await router.translate(request({ de: [0], fr: [0] }));
+  t.same(linesOf(split.translated), ['de:0:[de] hello:a', 'fr:0:[fr] hello:a'], 'both still on a');
+  t.same(a.engine.requests.map((r) => r.targets), [['de', 'fr'], ['de'], ['fr']]);
+  t.equal(b.engine.requests.length, 0);
+  t.equal(await counterValue(registry, 'pc_translation_fallbacks_total', { engine: 'a', reason: 'invalid_argument' }), 0, 'no fallback counted');
 });
 
 tap.test('skipped engines (no worker, open breaker) and exhausted chains', async (t) => {

@@ -142,3 +142,19 @@ t.test('a worker process started during the test is usable within one announce i
   t.ok(ms <= 3 * intervalMs + 300, `dropped within its TTL (${ms.toFixed(0)} ms)`);
   t.equal(registry.pickTranslationWorker('en', 'en-x-piglatin'), undefined);
 });
+
+t.test("announced tags are canonical; a worker's unusable tag is dropped, not the worker", async (t) => {
+  const subject = `test.registry.${process.pid}.tags`;
+  const { registry, nats } = await startRegistry(t, subject);
+  const added = onceEvent(registry, 'workerAdded');
+  const raw = {
+    v: 1, type: 'announce', id: 'mixed', kind: 'TRANSLATION', engine: 'fake', address: 'x:2', maxStreams: 0, activeStreams: 0, ttlMs: 60_000,
+    pairs: [{ source: 'EN', target: 'ES-mx' }, { source: 'en', target: 'es-mx' }, { source: 'en', target: 'fr.>' }, { source: 'en', target: `de-${'x'.repeat(40)}` }],
+    languages: ['EN', 'not a tag'],
+  };
+  nats.publish(subject, new TextEncoder().encode(JSON.stringify(raw)));
+  const [info] = await added;
+  t.same(info.pairs, [{ source: 'en', target: 'es-MX' }], 'canonical, once, bad pairs dropped');
+  t.same(info.languages, ['en']);
+  t.equal(registry.pickTranslationWorker('en', 'es-MX')?.id, 'mixed');
+});

@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from 'nats';
 import { pino, type Logger } from 'pino';
 
 import { HealthService, loadContract, SERVICE_NAMES, type WorkerDescription, type WorkerHandlers } from '../../../proto/src/index.js';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerKindName } from './announcement.js';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerKindName } from '../../../core/src/workers/workerMessage.js';
 import { CallGate } from './CallGate.js';
 import { UnavailableError } from '../../../core/src/errors.js';
 import { SafeEmitter } from '../../../core/src/events.js';

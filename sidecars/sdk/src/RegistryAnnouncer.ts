@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 
 import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
-import { encodeWorkerMessage, TTL_INTERVALS, type WorkerAnnouncement, type WorkerKindName } from './announcement.js';
+import { encodeWorkerMessage, TTL_INTERVALS, type WorkerAnnouncement, type WorkerKindName } from '../../../core/src/workers/workerMessage.js';
 
 /** The parts of an announcement that change or that the worker knows; the announcer adds the rest. */
 export type AnnouncementState = Omit<WorkerAnnouncement, 'v' | 'type' | 'ttlMs'>;

@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 
 import type { PolyglotServiceName } from '../../../proto/src/index.js';
-import type { WorkerKindName } from './announcement.js';
+import type { WorkerKindName } from '../../../core/src/workers/workerMessage.js';
 import type { CallGate } from './CallGate.js';
 import type { SafeEmitter } from '../../../core/src/events.js';
 import type { WorkerObserverEvents } from './LanguageWorker.js';

@@ -45,8 +45,8 @@ export {
   encodeWorkerMessage,
   TTL_INTERVALS,
   WorkerMessageError,
-} from './announcement.js';
-export type { WorkerAnnouncement, WorkerGoodbye, WorkerKindName, WorkerMessage, WorkerMessageInput } from './announcement.js';
+} from '../../../core/src/workers/workerMessage.js';
+export type { WorkerAnnouncement, WorkerGoodbye, WorkerKindName, WorkerMessage, WorkerMessageInput } from '../../../core/src/workers/workerMessage.js';
 
 // The contract (proto/), for engines and their tests: language matching as workers apply it, and
 // a gRPC client of the worker's services.

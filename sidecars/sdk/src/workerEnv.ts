@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { logOptions } from '../../../core/src/logOptions.js';
 import { describeValue } from '../../../core/src/secrets.js';
 import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
-import { DEFAULT_ANNOUNCE_INTERVAL_MS } from './announcement.js';
+import { DEFAULT_ANNOUNCE_INTERVAL_MS } from '../../../core/src/workers/workerMessage.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, type LanguageWorker, type WorkerOptions } from './LanguageWorker.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);

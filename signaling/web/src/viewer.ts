@@ -19,6 +19,8 @@ interface ViewerHooks {
   finals(): Array<{ lang: string; seq: number; text: string }>;
   interim: string | undefined;
   translating: boolean;
+  /** Why the shown language gets no captions now (languageStatus, or a refused setLanguage); undefined while it does. */
+  untranslatable: string | undefined;
   /** The server said the shown language is caught up (captionsLive): finals from now on are live. */
   live: boolean;
   delays(): readonly FinalDelay[];
@@ -51,6 +53,7 @@ const audioEl = byId('audio', HTMLAudioElement);
 const captionsEl = byId('captions', HTMLElement);
 const emptyEl = byId('empty', HTMLElement);
 const translatingEl = byId('translating', HTMLElement);
+const untranslatableEl = byId('untranslatable', HTMLElement);
 const announcerEl = byId('announcer', HTMLElement);
 const fontDown = byId('font-down', HTMLButtonElement);
 const fontUp = byId('font-up', HTMLButtonElement);
@@ -78,6 +81,7 @@ const hooks: ViewerHooks = {
   finals: () => transcript.finals().map((c) => ({ lang: c.lang, seq: c.seq, text: c.text })),
   interim: undefined,
   translating: false,
+  untranslatable: undefined,
   live: false,
   delays: () => debug.delays,
   setLanguage: (lang) => {
@@ -123,7 +127,9 @@ function updateDebugContext(): void {
 /** "translating…" while an interim is on screen, or right after a switch until the language's first caption. */
 function updateTranslating(): void {
   const switching = switchedAt !== undefined && Date.now() - switchedAt < SWITCH_HINT_MS;
-  hooks.translating = transcript.interim !== undefined || switching;
+  hooks.translating = hooks.untranslatable === undefined && (transcript.interim !== undefined || switching);
+  untranslatableEl.hidden = hooks.untranslatable === undefined;
+  untranslatableEl.textContent = hooks.untranslatable ?? '';
   translatingEl.hidden = !hooks.translating;
   emptyEl.hidden = transcript.finals().length > 0 || transcript.interim !== undefined;
   clearTimeout(translatingTimer);
@@ -133,7 +139,32 @@ function updateTranslating(): void {
 /** Asks for the shown language, resuming after its last final held (-1: the whole session so far). */
 async function sendLanguage(): Promise<void> {
   const lang = languageEl.value;
-  await client.request({ type: 'setLanguage', language: lang, afterSeq: transcript.lastSeq(lang) }, 'languageSet');
+  try {
+    await client.request({ type: 'setLanguage', language: lang, afterSeq: transcript.lastSeq(lang) }, 'languageSet');
+  } catch (err) {
+    // The server keeps the previous language on this socket; the page says why this one has no captions.
+    if (err instanceof RequestError && (err.code === 'unsupported_language' || err.code === 'language_limit') && lang === hooks.language) {
+      showUntranslatable(err.code === 'unsupported_language' ? `Captions in ${languageName(lang)} are not available for this session.` : `This session has captions in as many languages as it can; ${languageName(lang)} is not one of them.`);
+    }
+    throw err;
+  }
+}
+
+const UNTRANSLATABLE_TEXT: Record<string, string> = {
+  no_engine: 'no translation service for it is running',
+  engine_failed: 'the translation service is failing',
+  language_limit: 'the session has captions in as many languages as it can',
+  invalid_language: 'it is not a language the platform knows',
+};
+
+function languageName(lang: string): string {
+  return [...languageEl.options].find((o) => o.value === lang)?.textContent ?? lang;
+}
+
+function showUntranslatable(text: string | undefined): void {
+  hooks.untranslatable = text;
+  if (text !== undefined) switchedAt = undefined;
+  updateTranslating();
 }
 
 function switchLanguage(): void {
@@ -141,6 +172,7 @@ function switchLanguage(): void {
   if (lang === transcript.language) return;
   hooks.language = lang;
   captionsEl.lang = lang;
+  hooks.untranslatable = undefined;
   localStorage.setItem('pc.viewer.language', lang);
   transcript.show(lang);
   setLive(undefined);
@@ -246,6 +278,11 @@ client.on('welcome', (welcome) => {
 client.on('push', (message) => {
   if (message.type === 'caption') {
     onCaption(message);
+  } else if (message.type === 'languageStatus') {
+    if (message.lang !== transcript.language) return;
+    showUntranslatable(
+      message.state === 'untranslatable' ? `No captions in ${languageName(message.lang)} right now: ${UNTRANSLATABLE_TEXT[message.reason ?? 'engine_failed'] ?? 'translation failed'}.` : undefined,
+    );
   } else if (message.type === 'captionsLive') {
     if (message.lang === transcript.language) setLive(message.lang);
   } else if (message.type === 'producerAdded' && listener.active) {

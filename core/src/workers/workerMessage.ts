@@ -1,8 +1,9 @@
-// The worker registry's wire format (NATS, JSON). Workers publish it (RegistryAnnouncer); the core
-// reads it (WorkerRegistry in sidecars/client). One decoder, here, so the two cannot disagree.
+// The worker registry's wire format (NATS, JSON). Workers publish it (RegistryAnnouncer in
+// sidecars/sdk); the platform reads it (WorkerRegistry in sidecars/client, and signaling's view of
+// the languages on offer, OfferedLanguages). One decoder, here, so they cannot disagree.
 // Every worker announces itself on WORKER_ANNOUNCE_SUBJECT (core/src/subjects.ts) and says goodbye there.
 import { z } from 'zod';
-import { subjectTokenSchema } from '../../../core/src/subjects.js';
+import { MAX_LANGUAGE_TAG_LENGTH, tryCanonicalLanguageTag } from '../languages/languageTag.js';
 
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 2_000;
 
@@ -12,8 +13,27 @@ export const TTL_INTERVALS = 3;
 const workerKind = z.enum(['SPEECH_TO_TEXT', 'TRANSLATION']);
 export type WorkerKindName = z.infer<typeof workerKind>;
 
-// Language tags end up in caption subjects (pc.v1.s.<session>.cap.<lang>): one token rule for both.
-const languagePair = z.object({ source: subjectTokenSchema, target: subjectTokenSchema });
+// Language tags end up in caption subjects (pc.v1.s.<session>.cap.<lang>) and are compared with
+// viewers' choices: canonical (core's languageTag), and a worker's unusable tag is dropped, not the
+// worker (its other languages still serve).
+const languageTag = z.string().max(MAX_LANGUAGE_TAG_LENGTH * 4);
+const languagePair = z.object({ source: languageTag, target: languageTag });
+const canonicalLanguages = z
+  .array(languageTag)
+  .default([])
+  .transform((tags) => [...new Set(tags.flatMap((tag) => tryCanonicalLanguageTag(tag) ?? []))]);
+const canonicalPairs = z
+  .array(languagePair)
+  .default([])
+  .transform((pairs) => {
+    const seen = new Map<string, { source: string; target: string }>();
+    for (const pair of pairs) {
+      const source = tryCanonicalLanguageTag(pair.source);
+      const target = tryCanonicalLanguageTag(pair.target);
+      if (source !== undefined && target !== undefined) seen.set(`${source}>${target}`, { source, target });
+    }
+    return [...seen.values()];
+  });
 
 const announce = z.object({
   v: z.literal(1),
@@ -22,9 +42,9 @@ const announce = z.object({
   kind: workerKind,
   engine: z.string().min(1),
   /** SPEECH_TO_TEXT: BCP-47 tags recognized. */
-  languages: z.array(subjectTokenSchema).default([]),
+  languages: canonicalLanguages,
   /** TRANSLATION: directed pairs translated. */
-  pairs: z.array(languagePair).default([]),
+  pairs: canonicalPairs,
   /** host:port of the gRPC server. */
   address: z.string().min(1),
   /** 0: no limit of its own. */
