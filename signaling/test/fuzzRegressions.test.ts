@@ -5,6 +5,7 @@
 import tap from 'tap';
 import { documentedCodes } from './fixtures/documentedCodes.js';
 import { mint, seedSession, startSignaling } from './fixtures/signaling.js';
+import { RawHttp } from './fixtures/RawHttp.js';
 import { TestClient } from './fixtures/TestClient.js';
 
 const docs = documentedCodes();
@@ -18,4 +19,20 @@ tap.test('a text frame that is not UTF-8 closes the socket with 1007, a document
   const closed = await client.closed;
   t.equal(closed.code, 1007);
   t.ok(docs.closeCodes.has(closed.code), 'docs/protocol.md lists it');
+});
+
+tap.test('a request Node cannot parse, or with headers over the limit, gets a documented status with a JSON error', async (t) => {
+  const s = await startSignaling(t);
+  const port = Number(new URL(s.base).port);
+  // fuzz seed 2008309108: a header value with a control character.
+  const bad = await RawHttp.send(port, Buffer.from('GET /api/sessions HTTP/1.1\r\nHost: x\r\na: \u0001\r\nConnection: close\r\n\r\n', 'latin1'));
+  t.equal(bad?.status, 400);
+  t.match(bad?.headers.get('content-type'), /^application\/json/);
+  t.same(JSON.parse(bad?.body.toString() ?? ''), { error: { code: 'bad_request', message: 'malformed HTTP request' } });
+  t.ok(docs.httpErrors.get(400)?.has('bad_request'), 'documented');
+
+  const big = await RawHttp.send(port, Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`));
+  t.equal(big?.status, 431);
+  t.same(JSON.parse(big?.body.toString() ?? ''), { error: { code: 'headers_too_large', message: 'request headers too large' } });
+  t.ok(docs.httpErrors.get(431)?.has('headers_too_large'), 'documented');
 });
