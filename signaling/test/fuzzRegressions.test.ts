@@ -36,3 +36,13 @@ tap.test('a request Node cannot parse, or with headers over the limit, gets a do
   t.same(JSON.parse(big?.body.toString() ?? ''), { error: { code: 'headers_too_large', message: 'request headers too large' } });
   t.ok(docs.httpErrors.get(431)?.has('headers_too_large'), 'documented');
 });
+
+tap.test('a plain request to /ws gets 426, a documented status, with its JSON error', async (t) => {
+  const s = await startSignaling(t);
+  // fuzz seed 1517357380: GET /ws without upgrade headers.
+  const res = await RawHttp.send(Number(new URL(s.base).port), Buffer.from('GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  t.equal(res?.status, 426);
+  t.equal(res?.headers.get('upgrade'), 'websocket');
+  t.same(JSON.parse(res?.body.toString() ?? ''), { error: { code: 'upgrade_required', message: 'open a WebSocket here' } });
+  t.ok(docs.httpErrors.get(426)?.has('upgrade_required'), 'documented');
+});
