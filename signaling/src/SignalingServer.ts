@@ -17,6 +17,7 @@ import { createHttpMetrics, createSignalingMetrics } from './metrics.js';
 import { RestApi, sendJson } from './RestApi.js';
 import { SessionStore } from './SessionStore.js';
 import { StaticFiles } from './StaticFiles.js';
+import { handshakeProblem } from './upgradeHandshake.js';
 import type { TokenVerifier } from './TokenVerifier.js';
 
 const log = moduleLog('SignalingServer');
@@ -157,6 +158,8 @@ export class SignalingServer {
       // Seed I-1: a token in a URL ends up in access logs. Refuse it so no client comes to rely on it.
       return this.#refuseUpgrade(socket, 400, 'invalid_request', 'send the token in the first message, never in the URL', 'token_in_url');
     }
+    const problem = handshakeProblem(req);
+    if (problem !== undefined) return this.#refuseUpgrade(socket, 400, 'invalid_request', problem, 'handshake');
     if (this.#draining) return this.#refuseUpgrade(socket, 503, 'unavailable', 'node shutting down', 'draining');
     if (this.hub.size + this.#upgrading >= this.#maxConnections) {
       return this.#refuseUpgrade(socket, 503, 'unavailable', 'connection limit reached on this node', 'limit');

@@ -46,3 +46,23 @@ tap.test('a plain request to /ws gets 426, a documented status, with its JSON er
   t.same(JSON.parse(res?.body.toString() ?? ''), { error: { code: 'upgrade_required', message: 'open a WebSocket here' } });
   t.ok(docs.httpErrors.get(426)?.has('upgrade_required'), 'documented');
 });
+
+tap.test('a broken WebSocket handshake gets 400 invalid_request with a JSON body, not ws’s text/html', async (t) => {
+  const s = await startSignaling(t);
+  const port = Number(new URL(s.base).port);
+  const key = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
+  // The fuzz test's upgrade variants: a bad key, an old version, a POST, a malformed protocol list.
+  for (const [what, request] of [
+    ['bad key', 'GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nSec-WebSocket-Key: bad\r\nSec-WebSocket-Version: 13'],
+    ['version 7', `GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n${key}\r\nSec-WebSocket-Version: 7`],
+    ['POST', `POST /ws HTTP/1.1\r\nUpgrade: websocket\r\n${key}\r\nSec-WebSocket-Version: 13`],
+    ['protocol list', `GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a b`],
+  ] as const) {
+    const res = await RawHttp.send(port, Buffer.from(`${request}\r\nHost: x\r\nConnection: Upgrade\r\n\r\n`));
+    t.equal(res?.status, 400, what);
+    t.match(res?.headers.get('content-type'), /^application\/json/, `${what}: JSON`);
+    t.match(JSON.parse(res?.body.toString() ?? '{}'), { error: { code: 'invalid_request', message: String } }, what);
+  }
+  const ok = await RawHttp.send(port, Buffer.from(`GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+  t.equal(ok?.status, 101, 'a sound handshake is still accepted');
+});
