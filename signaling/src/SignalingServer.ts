@@ -19,6 +19,7 @@ import { createHttpMetrics, createSignalingMetrics } from './metrics.js';
 import { RestApi, sendJson } from './RestApi.js';
 import { SessionStore } from './SessionStore.js';
 import { StaticFiles } from './StaticFiles.js';
+import { handshakeProblem } from './upgradeHandshake.js';
 import type { TokenVerifier } from './TokenVerifier.js';
 
 const log = moduleLog('SignalingServer');
@@ -117,6 +118,7 @@ export class SignalingServer {
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_PAYLOAD_BYTES, perMessageDeflate: false, clientTracking: false });
     this.#http = http.createServer((req, res) => void this.#onRequest(req, res));
     this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.#http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.#onClientError(err, socket));
     // Slow-loris guard for plain requests; upgraded sockets are ws's from then on.
     this.#http.headersTimeout = 10_000;
     this.#http.requestTimeout = 30_000;
@@ -206,6 +208,8 @@ export class SignalingServer {
       // Seed I-1: a token in a URL ends up in access logs. Refuse it so no client comes to rely on it.
       return this.#refuseUpgrade(socket, 400, 'invalid_request', 'send the token in the first message, never in the URL', 'token_in_url');
     }
+    const problem = handshakeProblem(req);
+    if (problem !== undefined) return this.#refuseUpgrade(socket, 400, 'invalid_request', problem, 'handshake');
     if (this.#draining) return this.#refuseUpgrade(socket, 503, 'unavailable', 'node shutting down', 'draining');
     const ticket = this.#admission.admit(req.socket.remoteAddress ?? 'unknown');
     if (isRefusal(ticket)) return this.#refuseUpgrade(socket, ticket.status, ticket.status === 429 ? 'rate_limited' : 'unavailable', ticket.message, ticket.reason);
@@ -221,6 +225,28 @@ export class SignalingServer {
         log.debug({ err }, 'upgrade after close');
       }
     });
+  }
+
+  /**
+   * A request Node's parser refused (not HTTP, a bad header, headers over the size limit, too
+   * slow). Node's own answer has no body; ours is the JSON error every other refusal carries.
+   */
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, message] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'request headers too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'the request did not arrive in time']
+          : [400, 'bad_request', 'malformed HTTP request'];
+    const body = JSON.stringify({ error: { code, message } });
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
 
   #refuseUpgrade(socket: Duplex, status: number, code: string, message: string, reason: string): void {
