@@ -168,5 +168,7 @@ export async function assertEveryFinalOnce(t: Tap, bed: FaultBed, viewers: Recor
       `${lang}: translation_history holds finals 1..${n}, each once`,
     );
   }
+  const distinct = new Set(Object.values(counts));
+  t.equal(distinct.size, 1, `every final of the source language was translated into every language read throughout: ${JSON.stringify(counts)}`);
   return counts;
 }
