@@ -28,6 +28,11 @@ export class ResumingViewer {
   connections = 0;
   /** Codes of error frames received. */
   readonly errors: string[] = [];
+  /** When each socket caught up (captionsLive), in ms since the epoch. */
+  readonly liveAt: number[] = [];
+  /** Reconnect attempts that failed, and the last reason. */
+  failedAttempts = 0;
+  lastAttemptError: string | undefined;
   /** Set when the viewer gave up reconnecting. */
   failure: Error | undefined;
   readonly #opts: Required<ResumingViewerOptions>;
@@ -148,6 +153,7 @@ export class ResumingViewer {
         break;
       case 'captionsLive':
         this.#live = true;
+        this.liveAt.push(Date.now());
         this.#notify();
         break;
       case 'goaway':
@@ -176,6 +182,8 @@ export class ResumingViewer {
         return;
       } catch (err) {
         if (this.#stopped) return;
+        this.failedAttempts += 1;
+        this.lastAttemptError = err instanceof Error ? err.message : String(err);
         if (Date.now() > deadline) {
           this.failure = new Error(`gave up reconnecting after ${this.#opts.giveUpAfterMs} ms`, { cause: err });
           return;
