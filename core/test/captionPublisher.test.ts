@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { connect } from 'nats';
 import t from 'tap';
 import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../src/captions/CaptionEvent.js';
 import { CaptionPublisher, type UnsequencedCaption } from '../src/captions/CaptionPublisher.js';
 import { CAPTION_STREAM, ensureCaptionStream } from '../src/captions/captionStream.js';
 import { lastStoredFinal } from '../src/captions/lastStoredFinal.js';
+import { NatsServer } from '../src/infra/NatsServer.js';
+import { freePort } from '../src/infra/ports.js';
 import { moduleLog } from '../src/log.js';
 import { finalCaptionSubject, interimCaptionSubject } from '../src/subjects.js';
 import { useInfra } from './support/infra.js';
@@ -86,4 +91,34 @@ t.test('lastStoredFinal: none, the last one with its stream sequence, or a decod
 
   await nc.jetstream().publish(finalCaptionSubject(session, 'it'), new TextEncoder().encode('{"not":"a caption"}'));
   await t.rejects(lastStoredFinal(jsm, session, 'it'), CaptionDecodeError);
+});
+
+t.test('a final published while nats-server restarts is stored once, in order, when it is back', async (t) => {
+  // A private server: this test stops it.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pc-nats-restart-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const server = await NatsServer.start({ dir, port: await freePort(), log });
+  t.teardown(() => server.stop());
+  const nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  t.teardown(() => nc.close());
+  const jsm = await nc.jetstreamManager();
+  await ensureCaptionStream(jsm);
+  const session = `s-${randomUUID()}`;
+  const publisher = new CaptionPublisher({ nc, jsm, session, log });
+  t.equal(await publisher.publishFinal('es', caption(session, 'es', 'uno', true)), 1);
+
+  await server.down();
+  const during = publisher.publishFinal('es', caption(session, 'es', 'dos', true));
+  const after = publisher.publishFinal('es', caption(session, 'es', 'tres', true));
+  await server.up();
+  t.equal(await during, 2, 'the final published during the outage is stored once the server is back');
+  t.equal(await after, 3, 'and the one behind it after it');
+
+  const texts: string[] = [];
+  for (let seq = 1; seq <= 3; seq++) {
+    const stored = await jsm.streams.getMessage(CAPTION_STREAM, { seq });
+    texts.push(decodeCaption(stored.data).text);
+  }
+  const info = await jsm.streams.info(CAPTION_STREAM);
+  t.same({ texts, messages: info.state.messages }, { texts: ['uno', 'dos', 'tres'], messages: 3 }, 'the stream kept the first final across the restart and holds each once');
 });

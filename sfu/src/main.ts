@@ -33,7 +33,9 @@ async function main(): Promise<void> {
     onerror: (namespace, message, err) => mediasoupLog.error({ namespace, err }, message),
   });
 
-  const nc = await connect({ servers: cfg.natsUrl, name: `sfu-${sfuCfg.nodeId}` });
+  // Reconnect for as long as it takes (as signaling does): nats.js gives up after 10 attempts (about
+  // 20 s) by default, and a NATS restart longer than that would end captions until this process restarts.
+  const nc = await connect({ servers: cfg.natsUrl, name: `sfu-${sfuCfg.nodeId}`, maxReconnectAttempts: -1 });
   const pool = await MediaWorkerPool.create({ workerBin: workerBinary(cfg), size: sfuCfg.workers });
   const gateDb = createDb({ url: cfg.database.url, poolMax: 2, applicationName: 'sfu-sessions' });
   const node = await SfuNode.start({

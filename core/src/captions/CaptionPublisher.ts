@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { encodeCaption, type CaptionEvent } from './CaptionEvent.js';
@@ -6,6 +7,13 @@ import { captionMessageId, finalCaptionSubject, interimCaptionSubject, languageS
 import { encodeLanguageStatus, type UntranslatableReason } from './LanguageStatus.js';
 
 export type UnsequencedCaption = Omit<CaptionEvent, 'seq' | 'publishedAt' | 'v'>;
+
+/**
+ * How long a final is retried before it is given up (a NATS restart, a JetStream leader change).
+ * Must stay well inside the stream's duplicate window (DEFAULT_CAPTION_STREAM, 120 s): a retry is
+ * stored once only because the server still remembers the message id.
+ */
+export const DEFAULT_FINAL_RETRY_MS = 60_000;
 
 /**
  * Publishes one session's captions: finals on the JetStream stream with the next seq of their
@@ -24,8 +32,11 @@ export class CaptionPublisher {
   /** lang -> the publish chain, so finals of a language are stored in seq order */
   readonly #chains = new Map<string, Promise<unknown>>();
 
-  constructor(opts: { nc: NatsConnection; jsm: JetStreamManager; session: string; log: Logger }) {
+  readonly #retryForMs: number;
+
+  constructor(opts: { nc: NatsConnection; jsm: JetStreamManager; session: string; log: Logger; retryForMs?: number }) {
     this.session = opts.session;
+    this.#retryForMs = opts.retryForMs ?? DEFAULT_FINAL_RETRY_MS;
     this.#nc = opts.nc;
     this.#js = opts.nc.jetstream();
     this.#jsm = opts.jsm;
@@ -54,14 +65,31 @@ export class CaptionPublisher {
     });
   }
 
-  /** Resolves with the final's seq once JetStream has stored it. */
+  /**
+   * Resolves with the final's seq once JetStream has stored it. A failed publish is retried with
+   * the same seq and message id (stored once even if an earlier attempt was stored and only its
+   * ack was lost) for up to retryForMs; later finals of the language wait behind it, in order.
+   */
   publishFinal(lang: string, caption: UnsequencedCaption): Promise<number> {
     return this.#enqueue(lang, async () => {
-      const seq = await this.#next(lang);
-      const event: CaptionEvent = { v: 1, ...caption, lang, final: true, seq, publishedAt: Date.now() };
-      await this.#js.publish(finalCaptionSubject(this.session, lang), encodeCaption(event), { msgID: captionMessageId(this.session, lang, seq) });
-      this.#nextSeq.set(lang, Promise.resolve(seq + 1));
-      return seq;
+      const deadline = Date.now() + this.#retryForMs;
+      for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
+        try {
+          const seq = await this.#next(lang);
+          const event: CaptionEvent = { v: 1, ...caption, lang, final: true, seq, publishedAt: Date.now() };
+          await this.#js.publish(finalCaptionSubject(this.session, lang), encodeCaption(event), { msgID: captionMessageId(this.session, lang, seq) });
+          this.#nextSeq.set(lang, Promise.resolve(seq + 1));
+          return seq;
+        } catch (err) {
+          if (Date.now() + backoffMs > deadline) {
+            // Whether the last attempt was stored is unknown: the stream says where to go on.
+            this.#nextSeq.delete(lang);
+            throw err;
+          }
+          this.#log.debug({ err, lang, backoffMs }, 'final not stored yet; retrying');
+          await delay(backoffMs);
+        }
+      }
     });
   }
 

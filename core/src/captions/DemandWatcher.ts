@@ -1,4 +1,5 @@
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Events, type KV, type KvEntry, type NatsConnection, type QueuedIterator, type Status } from 'nats';
 import type { Logger } from 'pino';
 import { SafeEmitter } from '../events.js';
 import { DEMAND_TTL_MS, demandValueSchema, openDemandBucket, type DemandValue } from './demandBucket.js';
@@ -17,31 +18,78 @@ export type DemandWatcherEvents = {
  */
 export class DemandWatcher extends SafeEmitter<DemandWatcherEvents> {
   readonly session: string;
-  readonly #watch: QueuedIterator<KvEntry>;
+  readonly #kv: KV;
+  readonly #status: AsyncIterable<Status>;
+  readonly #stopStatus: () => void;
+  #watch: QueuedIterator<KvEntry>;
+  #closed = false;
   readonly #log: Logger;
   readonly #now: () => number;
   /** node -> its entry and when that node last wrote it */
   readonly #nodes = new Map<string, { value: DemandValue; at: number }>();
   #langs = new Set<string>();
   readonly #sweep: NodeJS.Timeout;
-  readonly #pump: Promise<void>;
+  readonly #pumps = new Set<Promise<void>>();
+  readonly #rewatching: Promise<void>;
 
-  private constructor(session: string, watch: QueuedIterator<KvEntry>, log: Logger, now: () => number) {
+  private constructor(session: string, kv: KV, watch: QueuedIterator<KvEntry>, nc: NatsConnection, log: Logger, now: () => number) {
     super();
     this.session = session;
+    this.#kv = kv;
     this.#watch = watch;
+    const status = nc.status();
+    this.#status = status;
+    // nats.js returns a QueuedIterator here but types it as a plain AsyncIterable.
+    const stop: unknown = Reflect.get(status, 'stop');
+    this.#stopStatus = typeof stop === 'function' ? () => Reflect.apply(stop, status, []) : () => undefined;
     this.#log = log;
     this.#now = now;
     this.#sweep = setInterval(() => this.#recompute(), DEMAND_TTL_MS / 3);
-    this.#pump = (async () => {
-      for await (const entry of watch) this.#apply(entry);
-    })().catch((err: unknown) => this.#log.error({ err }, 'demand watch ended'));
+    this.#pump(watch);
+    this.#rewatching = this.#rewatchOnReconnect().catch((err: unknown) => this.#log.error({ err }, 'demand re-watch failed'));
   }
 
   static async open(nc: NatsConnection, session: string, log: Logger, now: () => number = Date.now): Promise<DemandWatcher> {
     const kv: KV = await openDemandBucket(nc);
     const watch = await kv.watch({ key: `${session}.*` });
-    return new DemandWatcher(session, watch, log.child({ sessionId: session }), now);
+    return new DemandWatcher(session, kv, watch, nc, log.child({ sessionId: session }), now);
+  }
+
+  #pump(watch: QueuedIterator<KvEntry>): void {
+    const pump = (async () => {
+      for await (const entry of watch) this.#apply(entry);
+    })()
+      .catch((err: unknown) => this.#log.error({ err }, 'demand watch ended'))
+      .finally(() => this.#pumps.delete(pump));
+    this.#pumps.add(pump);
+  }
+
+  /**
+   * A watch is an ordered consumer in the server's memory: after a nats-server restart it silently
+   * delivers nothing more, and every node's entry would look expired after DEMAND_TTL_MS, stopping
+   * translations. So on each reconnect the watch is opened again; it starts with each node's
+   * current entry, which #apply takes as it would any update.
+   */
+  async #rewatchOnReconnect(): Promise<void> {
+    for await (const status of this.#status) {
+      if (status.type !== Events.Reconnect) continue;
+      for (let backoffMs = 100; !this.#closed; backoffMs = Math.min(backoffMs * 2, 2_000)) {
+        try {
+          const watch = await this.#kv.watch({ key: `${this.session}.*` });
+          if (this.#closed) {
+            watch.stop();
+            return;
+          }
+          this.#watch.stop();
+          this.#watch = watch;
+          this.#pump(watch);
+          break;
+        } catch (err) {
+          this.#log.warn({ err, backoffMs }, 'demand watch not reopened yet; retrying');
+          await delay(backoffMs);
+        }
+      }
+    }
   }
 
   /** Languages some viewer wants right now. */
@@ -100,8 +148,11 @@ export class DemandWatcher extends SafeEmitter<DemandWatcherEvents> {
 
   /** Idempotent. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#sweep);
+    this.#stopStatus();
     this.#watch.stop();
-    await this.#pump;
+    await this.#rewatching;
+    await Promise.all(this.#pumps);
   }
 }

@@ -56,7 +56,11 @@ export class FinalCaptionFeed implements AsyncIterable<CaptionEvent> {
       inactive_threshold: 30_000_000_000,
     });
     const consumer = await nc.jetstream().consumers.get(CAPTION_STREAM, info.name);
-    const feed = new FinalCaptionFeed(await consumer.consume(), jsm, info.name, opts.afterSeq ?? -1, opts.onMalformed);
+    // The consumer lives in the server's memory: after a nats-server restart it is gone, and the
+    // client would otherwise wait for it to come back for ever. Ending the iteration instead lets
+    // the reader reopen a feed after the last seq it has (LiveCaptionFeed does).
+    const messages = await consumer.consume({ abort_on_missing_resource: true });
+    const feed = new FinalCaptionFeed(messages, jsm, info.name, opts.afterSeq ?? -1, opts.onMalformed);
     feed.#startSeq = start;
     return feed;
   }

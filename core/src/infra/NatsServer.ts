@@ -15,10 +15,14 @@ export interface NatsServerOptions {
 export class NatsServer {
   readonly url: string;
   readonly monitorUrl: string;
-  readonly #process: ServerProcess;
+  readonly #args: string[];
+  readonly #log: Logger;
+  #process: ServerProcess;
 
-  private constructor(process: ServerProcess, port: number, monitorPort: number) {
+  private constructor(process: ServerProcess, port: number, monitorPort: number, args: string[], log: Logger) {
     this.#process = process;
+    this.#args = args;
+    this.#log = log;
     this.url = `nats://127.0.0.1:${port}`;
     this.monitorUrl = `http://127.0.0.1:${monitorPort}`;
   }
@@ -27,20 +31,39 @@ export class NatsServer {
     await mkdir(dir, { recursive: true });
     const monitorPort = await freePort();
     const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', path.join(dir, 'jetstream'), '-n', `pc-${port}`];
-    const process = new ServerProcess({ name: 'nats-server', command: 'nats-server', args, stopSignal: 'SIGTERM', log });
-    const server = new NatsServer(process, port, monitorPort);
+    const server = new NatsServer(NatsServer.#spawn(args, log), port, monitorPort, args, log);
+    await server.#waitReady();
+    return server;
+  }
+
+  static #spawn(args: string[], log: Logger): ServerProcess {
+    return new ServerProcess({ name: 'nats-server', command: 'nats-server', args, stopSignal: 'SIGTERM', log });
+  }
+
+  async #waitReady(): Promise<void> {
     try {
       // /healthz answers 200 only once JetStream is up.
-      await process.waitReady(async () => (await fetch(`${server.monitorUrl}/healthz`)).ok);
+      await this.#process.waitReady(async () => (await fetch(`${this.monitorUrl}/healthz`)).ok);
     } catch (err) {
-      await process.stop();
+      await this.#process.stop();
       throw err;
     }
-    return server;
   }
 
   get pid(): number | undefined {
     return this.#process.pid;
+  }
+
+  /** Stops the server but keeps its port and JetStream directory, for up() (fault tests). */
+  down(): Promise<void> {
+    return this.#process.stop();
+  }
+
+  /** Starts the server again after down(), on the same port and JetStream directory; no-op while it runs. */
+  async up(): Promise<void> {
+    if (this.#process.running) return;
+    this.#process = NatsServer.#spawn(this.#args, this.#log);
+    await this.#waitReady();
   }
 
   stop(): Promise<void> {

@@ -24,10 +24,14 @@ export interface PostgresServerOptions {
 export class PostgresServer {
   readonly url: string;
   readonly adminUrl: string;
-  readonly #process: ServerProcess;
+  readonly #database: string;
+  readonly #spawn: () => ServerProcess;
+  #process: ServerProcess;
 
-  private constructor(process: ServerProcess, port: number, database: string) {
-    this.#process = process;
+  private constructor(spawnServer: () => ServerProcess, port: number, database: string) {
+    this.#spawn = spawnServer;
+    this.#process = spawnServer();
+    this.#database = database;
     this.adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
     this.url = `postgres://postgres@127.0.0.1:${port}/${database}`;
   }
@@ -51,22 +55,39 @@ export class PostgresServer {
     const settings = ['listen_addresses=127.0.0.1', `unix_socket_directories=${dir}`, 'max_connections=200'];
     if (!durable) settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
     const args = ['-D', dir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])];
-    const process = new ServerProcess({
-      name: 'postgres',
-      command: path.join(bin, 'postgres'),
-      args,
-      stopSignal: 'SIGINT', // fast shutdown: SIGTERM would wait for every client to disconnect
-      ...(owner ?? {}),
-      log,
-    });
-    const server = new PostgresServer(process, port, database);
+    const spawnServer = () =>
+      new ServerProcess({
+        name: 'postgres',
+        command: path.join(bin, 'postgres'),
+        args,
+        stopSignal: 'SIGINT', // fast shutdown: SIGTERM would wait for every client to disconnect
+        ...(owner ?? {}),
+        log,
+      });
+    const server = new PostgresServer(spawnServer, port, database);
+    await server.#waitReady();
+    return server;
+  }
+
+  async #waitReady(): Promise<void> {
     try {
-      await process.waitReady(() => server.#createDatabase(database));
+      await this.#process.waitReady(() => this.#createDatabase(this.#database));
     } catch (err) {
-      await process.stop();
+      await this.#process.stop();
       throw err;
     }
-    return server;
+  }
+
+  /** Stops the server but keeps its port and cluster, for up() (fault tests). */
+  down(): Promise<void> {
+    return this.#process.stop();
+  }
+
+  /** Starts the server again after down(), on the same port and cluster; no-op while it runs. */
+  async up(): Promise<void> {
+    if (this.#process.running) return;
+    this.#process = this.#spawn();
+    await this.#waitReady();
   }
 
   async #createDatabase(database: string): Promise<boolean> {

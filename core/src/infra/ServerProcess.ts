@@ -78,6 +78,11 @@ export class ServerProcess {
     return this.#child.pid;
   }
 
+  /** False once the process has exited. */
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
   /** Rejects if the server has exited; readiness probes call it between attempts. */
   assertRunning(): void {
     if (this.#exit) throw new ServerProcessExitedError(this.name, this.#exit.code, this.#exit.signal, this.#stderrTail.trim());

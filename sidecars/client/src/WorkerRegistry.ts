@@ -1,4 +1,4 @@
-import type { NatsConnection, Subscription } from 'nats';
+import { Events, type NatsConnection, type Subscription } from 'nats';
 import { pino, type Logger } from 'pino';
 
 import { onceEvent, SafeEmitter } from '../../../core/src/events.js';
@@ -78,11 +78,28 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
   readonly #log: Logger;
   #roundRobin = 0;
   #closed = false;
+  /** Disconnected from NATS: announcements cannot reach us, so silence says nothing about a worker. */
+  #natsDown = false;
+  readonly #stopStatus: () => void;
 
   private constructor(nats: NatsConnection, subject: string, log: Logger) {
     super(log);
     this.observer = new SafeEmitter(log);
     this.#log = log;
+    const status = nats.status();
+    // nats.js returns a QueuedIterator here but types it as a plain AsyncIterable.
+    const stop: unknown = Reflect.get(status, 'stop');
+    this.#stopStatus = typeof stop === 'function' ? () => Reflect.apply(stop, status, []) : () => undefined;
+    void (async () => {
+      for await (const s of status) {
+        if (s.type === Events.Disconnect) this.#natsDown = true;
+        if (s.type === Events.Reconnect) {
+          this.#natsDown = false;
+          // A full TTL from now: each live worker's next announcement is on its way.
+          for (const entry of this.#entries.values()) entry.timer.refresh();
+        }
+      }
+    })();
     this.#subscription = nats.subscribe(subject, {
       callback: (err, msg) => {
         if (err) this.#log.warn({ err }, 'registry subscription error');
@@ -146,6 +163,7 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopStatus();
     this.#subscription.unsubscribe();
     for (const entry of this.#entries.values()) clearTimeout(entry.timer);
     this.#entries.clear();
@@ -242,7 +260,9 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
       this.observer.safeEmit('announcement', info);
       return;
     }
-    const timer = setTimeout(() => this.#remove(info.id, 'expired'), info.ttlMs);
+    // A NATS outage keeps the workers (their gRPC still answers) instead of expiring them all, which
+    // would fail every translation until they announce again after the reconnect.
+    const timer = setTimeout(() => (this.#natsDown ? timer.refresh() : this.#remove(info.id, 'expired')), info.ttlMs);
     timer.unref();
     this.#entries.set(info.id, { info, timer, picked: 0, suspect: false });
     this.#log.info({ workerId: info.id, kind: info.kind, engine: info.engine, address: info.address }, 'worker added');

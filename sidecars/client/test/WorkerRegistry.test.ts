@@ -1,5 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { connect, Events } from 'nats';
+import { pino } from 'pino';
 import t from 'tap';
+import { NatsServer } from '../../../core/src/infra/NatsServer.js';
+import { freePort } from '../../../core/src/infra/ports.js';
 
 import { loadContract, type TranslateResponse__Output } from '../../../proto/src/index.js';
 import { encodeWorkerMessage, onceEvent, type WorkerMessageInput } from '../../sdk/src/index.js';
@@ -157,4 +165,32 @@ t.test("announced tags are canonical; a worker's unusable tag is dropped, not th
   t.same(info.pairs, [{ source: 'en', target: 'es-MX' }], 'canonical, once, bad pairs dropped');
   t.same(info.languages, ['en']);
   t.equal(registry.pickTranslationWorker('en', 'es-MX')?.id, 'mixed');
+});
+
+t.test('a NATS outage longer than the TTL expires no worker; silence after the reconnect does', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pc-registry-nats-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const server = await NatsServer.start({ dir, port: await freePort(), log: pino({ level: 'silent' }) });
+  t.teardown(() => server.stop());
+  const nats = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  t.teardown(() => nats.close());
+  const subject = `test.registry.${process.pid}.outage`;
+  const registry = await WorkerRegistry.start({ nats, subject });
+  t.teardown(() => registry.close());
+  const removed: string[] = [];
+  registry.on('workerRemoved', (info) => removed.push(info.id));
+  nats.publish(subject, encodeWorkerMessage(stt('w1', { ttlMs: 300 })));
+  await onceEvent(registry, 'workerAdded');
+
+  const reconnected = (async () => {
+    for await (const s of nats.status()) if (s.type === Events.Reconnect) return;
+  })();
+  await server.down();
+  await delay(1_000); // the outage: over three TTLs without an announcement
+  t.same(removed, [], 'still there while NATS is away');
+  await server.up();
+  await reconnected;
+  t.ok(registry.get('w1'), 'still there right after the reconnect');
+  await onceEvent(registry, 'workerRemoved');
+  t.same(removed, ['w1'], 'a worker that stays silent after the reconnect leaves at its TTL');
 });

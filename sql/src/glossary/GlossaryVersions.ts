@@ -69,20 +69,12 @@ export class GlossaryVersions {
     }
     if (missing.length === 0) return found;
 
-    const rows = await this.#db
-      .selectFrom('glossaries as g')
-      .leftJoin('glossary_entries as e', 'e.glossary_id', 'g.id')
-      .select(['g.target_language', 'g.version', 'e.source_term', 'e.target_term'])
-      .where('g.organization_id', '=', orgId)
-      .where(sql<string>`lower(g.source_language)`, '=', source.toLowerCase())
-      .where(
-        sql<string>`lower(g.target_language)`,
-        'in',
-        missing.map((t) => t.toLowerCase()),
-      )
-      .orderBy('e.source_term')
-      .execute();
-
+    let rows;
+    try {
+      rows = await this.#query(orgId, source, missing);
+    } catch (err) {
+      return [...found, ...this.#stale(orgId, source, missing, now, err)];
+    }
     const byTarget = new Map<string, CurrentGlossary>();
     for (const row of rows) {
       const target = row.target_language.toLowerCase();
@@ -98,6 +90,40 @@ export class GlossaryVersions {
       const glossary = byTarget.get(target.toLowerCase());
       this.#remember(keyOf(orgId, source, target), { glossary, expiresAt });
       if (glossary) found.push({ ...glossary, target });
+    }
+    return found;
+  }
+
+  #query(orgId: string, source: string, missing: readonly string[]) {
+    return this.#db
+      .selectFrom('glossaries as g')
+      .leftJoin('glossary_entries as e', 'e.glossary_id', 'g.id')
+      .select(['g.target_language', 'g.version', 'e.source_term', 'e.target_term'])
+      .where('g.organization_id', '=', orgId)
+      .where(sql<string>`lower(g.source_language)`, '=', source.toLowerCase())
+      .where(
+        sql<string>`lower(g.target_language)`,
+        'in',
+        missing.map((t) => t.toLowerCase()),
+      )
+      .orderBy('e.source_term')
+      .execute();
+  }
+
+  /**
+   * With the database unreachable, live captions keep the glossary they were using (and their cache
+   * keys) rather than lose their translations: each expired entry is served again for another
+   * ttlMs, so an outage costs one failed query per ttlMs, not one per final. A pair never looked up
+   * has nothing to fall back on, and the error goes to the caller.
+   */
+  #stale(orgId: string, source: string, targets: readonly string[], now: number, err: unknown): CurrentGlossary[] {
+    const remembered = targets.map((target) => ({ target, key: keyOf(orgId, source, target), hit: this.#remembered.get(keyOf(orgId, source, target)) }));
+    if (remembered.some((r) => r.hit === undefined)) throw err;
+    const found: CurrentGlossary[] = [];
+    for (const { target, key, hit } of remembered) {
+      if (hit === undefined) continue;
+      this.#remember(key, { glossary: hit.glossary, expiresAt: now + this.#ttlMs });
+      if (hit.glossary) found.push({ ...hit.glossary, target });
     }
     return found;
   }

@@ -21,7 +21,8 @@ const log = moduleLog('history');
 const cfg = parseConfig(process.env);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
-const nc = await connect({ servers: cfg.natsUrl, name: 'history' });
+// Reconnect for as long as it takes: by default nats.js gives up after about 20 s, and the writer would stop for good.
+const nc = await connect({ servers: cfg.natsUrl, name: 'history', maxReconnectAttempts: -1 });
 const jsm = await nc.jetstreamManager();
 await ensureCaptionStream(jsm, { ...DEFAULT_CAPTION_STREAM, maxAgeMs: cfg.captionRetentionMs });
 const db = createDb({ url: cfg.database.url, poolMax: cfg.database.poolMax, applicationName: 'history' });
