@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { NatsAuth } from './natsConnectOptions.js';
+import { redactUrl } from './redactUrl.js';
 
 /**
  * Every setting of every process, parsed once from the environment in a process's main and passed
@@ -9,6 +11,9 @@ import { z } from 'zod';
 const env = z.object({
   PC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PC_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
+  PC_NATS_USER: z.string().min(1).optional(),
+  PC_NATS_PASSWORD: z.string().min(1).optional(),
+  PC_NATS_CREDS_FILE: z.string().min(1).optional(),
   PC_DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/polyglot'),
   PC_DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   PC_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -26,6 +31,8 @@ const env = z.object({
 export interface Config {
   logLevel: z.infer<typeof env>['PC_LOG_LEVEL'];
   natsUrl: string;
+  /** PC_NATS_USER/PC_NATS_PASSWORD or PC_NATS_CREDS_FILE; else the URL's userinfo (natsConnectOptions). */
+  natsAuth: NatsAuth;
   database: { url: string; poolMax: number };
   redisUrl: string;
   /** Where `polyglot infra up` and the demo keep their data; absolute. */
@@ -56,12 +63,13 @@ export class ConfigError extends Error {
 export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const parsed = env.safeParse(source);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(source[String(i.path[0])])})`));
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${shown(String(i.path[0]), source[String(i.path[0])])})`));
   }
   const e = parsed.data;
   return {
     logLevel: e.PC_LOG_LEVEL,
     natsUrl: e.PC_NATS_URL,
+    natsAuth: { user: e.PC_NATS_USER, password: e.PC_NATS_PASSWORD, credsFile: e.PC_NATS_CREDS_FILE },
     database: { url: e.PC_DATABASE_URL, poolMax: e.PC_DATABASE_POOL_MAX },
     redisUrl: e.PC_REDIS_URL,
     dataDir: path.resolve(cwd, e.PC_DATA_DIR.replace(/^~(?=$|\/)/, os.homedir())),
@@ -75,6 +83,14 @@ export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Con
     cacheDir: e.PC_CACHE_DIR ?? path.join(e.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'polyglot-connect'),
     mediasoupWorkerBin: e.MEDIASOUP_WORKER_BIN,
   };
+}
+
+/** A bad value as an error may show it: never a password, and a URL without its password. */
+function shown(key: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (/PASSWORD|SECRET|TOKEN|CREDS/.test(key)) return '(hidden)';
+  if (/_URL$/.test(key)) return JSON.stringify(redactUrl(value));
+  return JSON.stringify(value);
 }
 
 /** The port in a service URL, or the protocol's default. */

@@ -7,6 +7,7 @@
  */
 import * as mediasoup from 'mediasoup';
 import { connect } from 'nats';
+import { natsConnectOptions } from '../../core/src/natsConnectOptions.js';
 import { ConfigError, parseConfig } from '../../core/src/config.js';
 import { moduleLog, rootLog } from '../../core/src/log.js';
 import { OpsServer } from '../../core/src/process/OpsServer.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     onerror: (namespace, message, err) => mediasoupLog.error({ namespace, err }, message),
   });
 
-  const nc = await connect({ servers: cfg.natsUrl, name: `sfu-${sfuCfg.nodeId}` });
+  const nc = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: `sfu-${sfuCfg.nodeId}` });
   const pool = await MediaWorkerPool.create({ workerBin: workerBinary(cfg), size: sfuCfg.workers });
   const node = await SfuNode.start({
     nc,

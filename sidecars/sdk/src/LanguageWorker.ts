@@ -9,6 +9,7 @@ import { HealthService, loadContract, SERVICE_NAMES, type WorkerDescription, typ
 import { DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerKindName } from './announcement.js';
 import { CallGate } from './CallGate.js';
 import { UnavailableError } from '../../../core/src/errors.js';
+import { natsConnectOptions, type NatsAuth } from '../../../core/src/natsConnectOptions.js';
 import { SafeEmitter } from '../../../core/src/events.js';
 import { toServiceError } from './grpcStatus.js';
 import { MetricsServer } from './MetricsServer.js';
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   advertiseAddress?: string;
   /** NATS server for registry announcements. Ignored when `nats` is given; with neither, nothing is announced. */
   natsUrl?: string;
+  /** NATS credentials (the worker role's user); else the URL's userinfo. */
+  natsAuth?: NatsAuth;
   /** An open NATS connection to announce on; the worker does not close it. */
   nats?: NatsConnection;
   /** Default 2000; registries forget the worker after 3 intervals without an announcement. */
@@ -200,7 +203,7 @@ export class LanguageWorker {
 
       let nats = options.nats;
       if (!nats && options.natsUrl) {
-        ownNats = await connect({ servers: options.natsUrl, name: id, maxReconnectAttempts: -1 });
+        ownNats = await connect({ ...natsConnectOptions(options.natsUrl, options.natsAuth), name: id, maxReconnectAttempts: -1 });
         nats = ownNats;
       }
       const announcer = nats

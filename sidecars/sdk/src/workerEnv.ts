@@ -13,6 +13,9 @@ const port = z.coerce.number().int().min(0).max(65_535);
 export const workerEnvSchema = z.object({
   PC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PC_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
+  PC_NATS_USER: z.string().min(1).optional(),
+  PC_NATS_PASSWORD: z.string().min(1).optional(),
+  PC_NATS_CREDS_FILE: z.string().min(1).optional(),
   PC_WORKER_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" and "-" only, up to 128')
@@ -66,6 +69,7 @@ export function workerOptionsFromEnv(env: WorkerEnv, log: Logger): WorkerOptions
     port: env.PC_GRPC_PORT,
     ...(env.PC_ADVERTISE_ADDRESS !== undefined ? { advertiseAddress: env.PC_ADVERTISE_ADDRESS } : {}),
     natsUrl: env.PC_NATS_URL,
+    natsAuth: { user: env.PC_NATS_USER, password: env.PC_NATS_PASSWORD, credsFile: env.PC_NATS_CREDS_FILE },
     announceIntervalMs: env.PC_ANNOUNCE_INTERVAL_MS,
     registrySubject: env.PC_REGISTRY_SUBJECT,
     metricsHost: env.PC_METRICS_HOST,

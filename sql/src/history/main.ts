@@ -4,6 +4,7 @@
  * monthly partitions kept ahead, archived and dropped past the retention window.
  */
 import { connect } from 'nats';
+import { natsConnectOptions } from '../../../core/src/natsConnectOptions.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { DEFAULT_CAPTION_STREAM, ensureCaptionStream } from '../../../core/src/captions/captionStream.js';
 import { parseConfig } from '../../../core/src/config.js';
@@ -21,7 +22,7 @@ const log = moduleLog('history');
 const cfg = parseConfig(process.env);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
-const nc = await connect({ servers: cfg.natsUrl, name: 'history' });
+const nc = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: 'history' });
 const jsm = await nc.jetstreamManager();
 await ensureCaptionStream(jsm, { ...DEFAULT_CAPTION_STREAM, maxAgeMs: cfg.captionRetentionMs });
 const db = createDb({ url: cfg.database.url, poolMax: cfg.database.poolMax, applicationName: 'history' });
