@@ -32,3 +32,15 @@ t.test('portOf reads the port of a service URL', async (t) => {
   t.equal(portOf('redis://127.0.0.1:6380', 6379), 6380);
   t.equal(portOf('redis://127.0.0.1', 6379), 6379);
 });
+
+t.test('a bad value never shows a password', async (t) => {
+  const err = t.throws(() => parseConfig({ PC_NATS_PASSWORD: '', PC_DATABASE_URL: 'postgres://u:hunter2@' + 'x'.repeat(3) + ':99999999/db' }));
+  const text = (err as ConfigError).message;
+  t.notMatch(text, 'hunter2');
+  t.match(text, 'PC_NATS_PASSWORD');
+});
+
+t.test('NATS credentials come from PC_NATS_USER, PC_NATS_PASSWORD and PC_NATS_CREDS_FILE', async (t) => {
+  const cfg = parseConfig({ PC_NATS_USER: 'sfu', PC_NATS_PASSWORD: 'pw', PC_NATS_CREDS_FILE: '/etc/pc/sfu.creds' });
+  t.same(cfg.natsAuth, { user: 'sfu', password: 'pw', credsFile: '/etc/pc/sfu.creds' });
+});
