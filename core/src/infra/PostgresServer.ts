@@ -62,7 +62,7 @@ export class PostgresServer {
     }
     if (!existsSync(path.join(dir, 'PG_VERSION'))) {
       // initdb reads the password from a file the cluster's user can read; it is removed at once.
-      const pwfile = path.join(dir, '.pwfile');
+      const pwfile = path.join(path.dirname(dir), '.postgres-pwfile');
       await writeOwnerOnly(pwfile, `${password}\n`);
       if (owner) await chown(pwfile, owner.uid, owner.gid);
       try {
