@@ -1,12 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import t from 'tap';
+import { readCredentials } from '../../core/src/infra/infraCredentials.js';
 import { freePort } from '../../core/src/infra/ports.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 
@@ -33,16 +34,22 @@ t.test('infra up / status / down keep data under PC_DATA_DIR and stop cleanly', 
   });
 
   const up = await polyglot(['infra', 'up'], env);
-  t.match(up.stdout, `export PC_REDIS_URL=${env.PC_REDIS_URL}`, 'up prints where each server listens');
+  // Where each server listens, with the generated credentials (the user's own shell evaluates these lines).
+  const redisPort = new URL(env.PC_REDIS_URL).port;
+  const redisUrl = up.stdout.match(new RegExp(`export PC_REDIS_URL=(redis://polyglot:[A-Za-z0-9_-]+@127\\.0\\.0\\.1:${redisPort})\n`))?.[1];
+  t.ok(redisUrl, 'up prints where each server listens, with its credentials');
+  t.match(up.stdout, /export PC_INFRA_CREDENTIALS_FILE=\S+credentials\.json/);
+  const stateFile = path.join(dataDir, 'infra', 'state.json');
+  t.equal((await stat(stateFile)).mode & 0o777, 0o600, 'the state file, which holds the URLs, is 0600');
 
-  const redis = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(redisUrl ?? env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   await redis.connect();
   t.equal(await redis.ping(), 'PONG', 'the server outlives the `up` command');
   redis.disconnect();
 
   const status = await polyglot(['infra', 'status'], env);
   t.match(status.stdout, /infra runs \(pid \d+\)/);
-  t.match((await polyglot(['infra', 'up'], env)).stdout, env.PC_NATS_URL, 'a second up reports the running set');
+  t.match((await polyglot(['infra', 'up'], env)).stdout, `@127.0.0.1:${new URL(env.PC_NATS_URL).port}`, 'a second up reports the running set');
 
   t.match((await polyglot(['infra', 'down'], env)).stdout, 'infra stopped');
   const after = await polyglot(['infra', 'status'], env);
@@ -88,9 +95,13 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
     });
     up.once('exit', (code) => reject(new Error(`polyglot up exited early (${code}): ${out}`)));
   });
-  t.match(out, env.PC_DATABASE_URL);
+  const credentials = await readCredentials(path.join(dataDir, 'infra', 'credentials.json'));
+  t.notMatch(out, credentials.postgres.password, 'up never prints a password');
+  t.match(out, `postgres://postgres:***@127.0.0.1:${new URL(env.PC_DATABASE_URL).port}/polyglot`);
 
-  const client = new pg.Client({ connectionString: env.PC_DATABASE_URL });
+  const withPassword = new URL(env.PC_DATABASE_URL);
+  withPassword.password = credentials.postgres.password;
+  const client = new pg.Client({ connectionString: withPassword.toString() });
   await client.connect();
   const { rows } = await client.query<{ n: string }>(
     "SELECT count(*) AS n FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'translation_history'",
@@ -104,7 +115,7 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
   up.kill('SIGTERM');
   const [code] = await exited;
   t.equal(code, 0, 'exits 0 on SIGTERM');
-  const probe = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(env.PC_REDIS_URL, { enableReadyCheck: false, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   await t.rejects(probe.connect(), 'its servers are stopped');
   probe.disconnect();
 });

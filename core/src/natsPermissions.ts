@@ -94,7 +94,7 @@ export const NATS_PERMISSIONS: Readonly<Record<NatsRole, NatsRolePermissions>> =
     allowResponses: false,
   },
   history: {
-    publish: [JS_ACCOUNT_INFO, ...readStream(CAPTION_STREAM)],
+    publish: [JS_ACCOUNT_INFO, ...readStream(CAPTION_STREAM), ...manageStream(CAPTION_STREAM)],
     subscribe: [INBOX],
     allowResponses: false,
   },

@@ -8,7 +8,7 @@ import { ServerProcess } from './ServerProcess.js';
 import { freePort } from './ports.js';
 
 export interface NatsServerOptions {
-  /** JetStream storage lives in `${dir}/jetstream`, the configuration (0600) in `${dir}/nats-server.conf`. */
+  /** JetStream storage lives in `${dir}/jetstream`, the configuration (0600) in `${dir}/nats-server.conf`, its log (permission violations among others) in `${dir}/nats-server.log`. */
   dir: string;
   port: number;
   /**
@@ -41,7 +41,7 @@ export class NatsServer {
     await writeOwnerOnly(configFile, natsServerConfig({ users: users ?? generateCredentials().nats, ...(anonymous ? { noAuthRole: anonymous } : {}) }));
     const monitorPort = await freePort();
     // Passwords stay in the 0600 file, never on the command line (ps shows it to every local user).
-    const args = ['-c', configFile, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', path.join(dir, 'jetstream'), '-n', `pc-${port}`];
+    const args = ['-c', configFile, '-l', path.join(dir, 'nats-server.log'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', path.join(dir, 'jetstream'), '-n', `pc-${port}`];
     const process = new ServerProcess({ name: 'nats-server', command: 'nats-server', args, stopSignal: 'SIGTERM', log });
     const server = new NatsServer(process, port, monitorPort);
     try {
