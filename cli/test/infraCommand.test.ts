@@ -13,6 +13,30 @@ import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 
 const run = promisify(execFile);
 
+/** The environment of every process below `root` (Linux /proc), keyed by pid, with its command line. */
+async function descendantEnvs(root: number): Promise<{ cmdline: string; env: Map<string, string> }[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === root) return true;
+    return false;
+  };
+  const out: { cmdline: string; env: Map<string, string> }[] = [];
+  for (const pid of parents.keys()) {
+    if (!below(pid)) continue;
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
+    const raw = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    const env = new Map(raw.split('\0').filter((kv) => kv.includes('=')).map((kv): [string, string] => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    out.push({ cmdline, env });
+  }
+  return out;
+}
+
 async function polyglot(args: string[], env: NodeJS.ProcessEnv) {
   return run(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), ...args], { env: { ...process.env, ...env, PC_LOG_LEVEL: 'warn' } }).catch(
     (err: { code: number; stdout: string; stderr: string }) => ({ stdout: err.stdout, stderr: err.stderr, code: err.code }),
@@ -111,6 +135,23 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
   for (const name of ['history', 'stt-local', 'mt-local', 'sfu', 'signaling']) t.match(out, new RegExp(`${name}\\s+ready`), `${name} started and ready`);
   const ready = await fetch(`http://127.0.0.1:${env.PC_HTTP_PORT}/readyz`);
   t.equal(ready.status, 200, 'signaling answers on PC_HTTP_PORT');
+
+  // Each process runs as its own NATS role, holds no other role's password, and workers no database.
+  const processes = await descendantEnvs(up.pid ?? 0);
+  const roleOf = (entry: string) => processes.find((p) => p.cmdline.includes(entry) && !p.cmdline.startsWith('/bin/sh'));
+  for (const [entry, role] of [
+    ['signaling/src/main', 'signaling'],
+    ['sfu/src/main', 'sfu'],
+    ['sql/src/history/main', 'history'],
+    ['sidecars/stt-local/src/main', 'worker'],
+    ['sidecars/mt-local/src/main', 'worker'],
+  ] as const) {
+    const proc = roleOf(entry);
+    t.equal(proc?.env.get('PC_NATS_USER'), role, `${entry} connects as ${role}`);
+    t.notMatch(proc?.env.get('PC_NATS_URL') ?? '', '@', `${entry}'s NATS URL carries no other user`);
+    t.notOk(proc?.env.has('PC_INFRA_CREDENTIALS_FILE'), `${entry} cannot read every role's password`);
+    if (role === 'worker') t.notOk(proc?.env.has('PC_DATABASE_URL') || proc?.env.has('PC_REDIS_URL'), `${entry} gets no database or Redis`);
+  }
 
   up.kill('SIGTERM');
   const [code] = await exited;
