@@ -144,6 +144,11 @@ t.test('a throwaway set lets credential-less test code in as the admin, and the 
   const nc = await connect({ servers: infra.nats.url });
   await nc.close();
   t.match(infra.env.PC_NATS_URL, /^nats:\/\/admin:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+$/);
+  // nats.js reads a password that starts with a digit as the port: a bare connect with this URL must still work.
+  for (const { password } of Object.values((await readCredentials(infra.credentialsFile)).nats)) t.match(password, /^[A-Za-z]/);
+  const bare = await connect({ servers: infra.env.PC_NATS_URL });
+  t.equal(bare.getServer(), `127.0.0.1:${infra.nats.url.split(':').pop()}`, 'a bare connect with the URL reaches the server');
+  await bare.close();
   t.match(infra.env.PC_DATABASE_URL, /^postgres:\/\/postgres:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+\/polyglot$/);
   t.match(infra.env.PC_REDIS_URL, /^redis:\/\/polyglot:[A-Za-z0-9_-]+@127\.0\.0\.1:\d+$/);
 });

@@ -27,9 +27,13 @@ export function credentialsFile(dir: string): string {
   return path.join(dir, 'credentials.json');
 }
 
-/** URL-safe, so it goes into a URL's userinfo as it is. */
+/**
+ * URL-safe, so it goes into a URL's userinfo as it is. It starts with a letter: nats.js parses
+ * `nats://user:9abc@host:port` as port 9 (a userinfo whose password starts with a digit), so code
+ * that hands such a URL straight to nats.js would dial the wrong port.
+ */
 function newPassword(): string {
-  return randomBytes(24).toString('base64url');
+  return `p${randomBytes(24).toString('base64url')}`;
 }
 
 export function generateCredentials(): InfraCredentials {
