@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
+import { natsConnectOptions } from '../core/src/natsConnectOptions.js';
 import type { CaptionEvent } from '../core/src/captions/CaptionEvent.js';
 import { DemandBoard } from '../core/src/captions/DemandBoard.js';
 import { FinalCaptionFeed } from '../core/src/captions/FinalCaptionFeed.js';
@@ -36,7 +37,7 @@ export async function captionLatencyBench(infra: InfraEnv): Promise<BenchResult>
   const teardown: (() => unknown)[] = [];
   const t = { teardown: (fn: () => unknown) => void teardown.push(fn) };
   const platform = await startPlatform(infra);
-  const nc = await connect({ servers: infra.PC_NATS_URL });
+  const nc = await connect(natsConnectOptions(infra.PC_NATS_URL));
   try {
     const speech = await speak(t, SENTENCES, { gapMs: 1_200 });
     const wav = await speechWavFile(t, speech);

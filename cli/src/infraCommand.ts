@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../../core/src/config.js';
 import { LocalInfra, type InfraEnv } from '../../core/src/infra/LocalInfra.js';
+import { writeOwnerOnly } from '../../core/src/infra/infraCredentials.js';
 import { infraStateFile, isAlive, persistentInfraOptions, readInfraState } from '../../core/src/infra/infraState.js';
 import { UsageError } from './UsageError.js';
 
@@ -44,7 +45,7 @@ function printEnv(env: InfraEnv): void {
 async function runForeground(cfg: Config, stateFile: string): Promise<number> {
   if (await readInfraState(stateFile)) throw new UsageError(`infra already runs (see 'polyglot infra status')`);
   const infra = await LocalInfra.start(persistentInfraOptions(cfg));
-  await writeFile(stateFile, JSON.stringify({ pid: process.pid, env: infra.env }));
+  await writeOwnerOnly(stateFile, JSON.stringify({ pid: process.pid, env: infra.env }));
   process.send?.({ infraReady: true });
   printEnv(infra.env);
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

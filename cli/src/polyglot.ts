@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, parseConfig, type Config } from '../../core/src/config.js';
+import { withLocalCredentials } from '../../core/src/infra/infraState.js';
 import { rootLog } from '../../core/src/log.js';
 import { infraCommand } from './infraCommand.js';
 import { migrateCommand } from './migrateCommand.js';
@@ -29,9 +30,10 @@ Configuration comes from PC_* environment variables: see docs/configuration.md.`
 const commands: Record<string, (args: string[], cfg: Config) => Promise<number>> = {
   up: upCommand,
   infra: infraCommand,
-  migrate: migrateCommand,
-  publish: publishCommand,
-  watch: watchCommand,
+  // The tools a user runs beside `polyglot up` find the local infra's passwords by themselves.
+  migrate: async (args, cfg) => migrateCommand(args, await withLocalCredentials(cfg, process.env)),
+  publish: async (args, cfg) => publishCommand(args, await withLocalCredentials(cfg, process.env)),
+  watch: async (args, cfg) => watchCommand(args, await withLocalCredentials(cfg, process.env)),
   // The CLI's main is the one place that reads the environment; token needs PC_ENV and PC_JWT_SECRET.
   token: (args) => tokenCommand(args, process.env),
 };

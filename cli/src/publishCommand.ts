@@ -3,6 +3,7 @@ import { access, constants } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { InvalidStateError, NotFoundError } from '../../core/src/errors.js';
+import { natsConnectOptions } from '../../core/src/natsConnectOptions.js';
 import { SfuClient } from '../../core/src/sfu/SfuClient.js';
 import type { Config } from '../../core/src/config.js';
 import { moduleLog } from '../../core/src/log.js';
@@ -42,7 +43,7 @@ export async function publishCommand(args: string[], cfg: Config): Promise<numbe
     throw new UsageError(`cannot read ${wav}`);
   }
 
-  const nc = await connect({ servers: cfg.natsUrl, name: 'polyglot-publish' });
+  const nc = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: 'polyglot-publish' });
   const client = new SfuClient({ nc });
   try {
     const node = values.node ?? (await client.place(session)).node;

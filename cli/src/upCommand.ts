@@ -12,7 +12,11 @@ import { resolveJwtSecret, signDevToken } from '../../signaling/src/devToken.js'
 import { createDb, ensurePartitions, migrateToLatest } from '../../sql/src/index.js';
 import type { Config } from '../../core/src/config.js';
 import { LocalInfra, type InfraEnv } from '../../core/src/infra/LocalInfra.js';
+import { readCredentials, type InfraCredentials } from '../../core/src/infra/infraCredentials.js';
 import { infraStateFile, persistentInfraOptions, readInfraState } from '../../core/src/infra/infraState.js';
+import type { NatsRole } from '../../core/src/natsPermissions.js';
+import { natsConnectOptions } from '../../core/src/natsConnectOptions.js';
+import { redactUrl } from '../../core/src/secrets.js';
 import { ServerProcess } from '../../core/src/infra/ServerProcess.js';
 import { moduleLog } from '../../core/src/log.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
@@ -39,6 +43,8 @@ const createdSessionSchema = z.object({ session: z.object({ id: z.string().uuid(
 
 interface Service {
   name: string;
+  /** Its NATS user when the infra's credentials are known (natsPermissions.ts). */
+  role: NatsRole;
   /** Entry point's source, relative to the repository root (run from dist/ when compiled). */
   entry: string;
   env: NodeJS.ProcessEnv;
@@ -56,6 +62,30 @@ interface Running {
   name: string;
   ended: Promise<string>;
   stop(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * The variables that give a process its role's NATS user: the URL without the admin's userinfo and
+ * PC_NATS_USER/PC_NATS_PASSWORD of the role. Without the infra's credentials file (a managed
+ * infra), processes use PC_NATS_URL, PC_NATS_USER and PC_NATS_PASSWORD as configured.
+ */
+function natsRoleEnv(natsUrl: string, credentials: InfraCredentials | undefined, role: NatsRole): NodeJS.ProcessEnv {
+  if (!credentials) return {};
+  const url = new URL(natsUrl);
+  url.username = '';
+  url.password = '';
+  return { PC_NATS_URL: url.toString().replace(/\/$/, ''), PC_NATS_USER: credentials.nats[role].user, PC_NATS_PASSWORD: credentials.nats[role].password };
+}
+
+/** What a process of `role` must not hold: every role's passwords, and a worker's the databases'. */
+function processEnv(env: NodeJS.ProcessEnv, role: NatsRole): NodeJS.ProcessEnv {
+  const rest = { ...env };
+  delete rest.PC_INFRA_CREDENTIALS_FILE;
+  if (role === 'worker') {
+    delete rest.PC_DATABASE_URL;
+    delete rest.PC_REDIS_URL;
+  }
+  return rest;
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -111,7 +141,12 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
   const sample = path.join(cfg.dataDir, 'demo', 'sample.wav');
   if (!noSample && !existsSync(sample)) throw new UsageError(`the demo's speech sample ${sample} is missing: run 'make setup'`);
 
-  const configured: InfraEnv = { PC_NATS_URL: cfg.natsUrl, PC_DATABASE_URL: cfg.database.url, PC_REDIS_URL: cfg.redisUrl };
+  const configured: InfraEnv = {
+    PC_NATS_URL: cfg.natsUrl,
+    PC_DATABASE_URL: cfg.database.url,
+    PC_REDIS_URL: cfg.redisUrl,
+    ...(process.env.PC_INFRA_CREDENTIALS_FILE ? { PC_INFRA_CREDENTIALS_FILE: process.env.PC_INFRA_CREDENTIALS_FILE } : {}),
+  };
   const running = noInfra ? { env: configured } : await readInfraState(infraStateFile(cfg));
   const infra: { env: InfraEnv; stop(): Promise<void> } = running
     ? { env: running.env, stop: async () => {} } // not ours to stop
@@ -119,7 +154,11 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
   const started: Running[] = [];
   const logDir = path.join(cfg.dataDir, 'logs');
   let registry: WorkerRegistry | undefined;
-  const nc = await connect({ servers: infra.env.PC_NATS_URL, name: 'polyglot-up' });
+  const credentialsFile = infra.env.PC_INFRA_CREDENTIALS_FILE;
+  const credentials = credentialsFile ? await readCredentials(credentialsFile) : undefined;
+  // Our own connection only reads the worker registry: the CLI role is enough.
+  const ownAuth = credentials ? { user: credentials.nats.cli.user, password: credentials.nats.cli.password } : cfg.natsAuth;
+  const nc = await connect({ ...natsConnectOptions(infra.env.PC_NATS_URL, ownAuth), name: 'polyglot-up' });
   try {
     const db = createDb({ url: infra.env.PC_DATABASE_URL, poolMax: 2, applicationName: 'polyglot-up' });
     try {
@@ -143,11 +182,11 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       PC_TRANSLATION_ENGINES: process.env.PC_TRANSLATION_ENGINES ?? 'apertium',
     };
     const services: Service[] = [
-      { name: 'history', entry: 'sql/src/history/main.ts', env: { PC_HISTORY_METRICS_PORT: String(historyPort) }, ready: () => httpOk(`http://127.0.0.1:${historyPort}/healthz`) },
-      { name: 'stt-local', entry: 'sidecars/stt-local/src/main.ts', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
-      { name: 'mt-local', entry: 'sidecars/mt-local/src/main.ts', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
-      { name: 'sfu', entry: 'sfu/src/main.ts', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`), restart: true },
-      { name: 'signaling', entry: 'signaling/src/main.ts', env: { PC_HTTP_HOST: httpHost, PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
+      { name: 'history', role: 'history', entry: 'sql/src/history/main.ts', env: { PC_HISTORY_METRICS_PORT: String(historyPort) }, ready: () => httpOk(`http://127.0.0.1:${historyPort}/healthz`) },
+      { name: 'stt-local', role: 'worker', entry: 'sidecars/stt-local/src/main.ts', env: {}, ready: async () => workers.pickSpeechWorker('en') !== undefined },
+      { name: 'mt-local', role: 'worker', entry: 'sidecars/mt-local/src/main.ts', env: { PC_MT_MODES: 'eng-spa,eng-cat,en-gl' }, ready: async () => DEMO_TARGETS.every((t) => workers.pickTranslator({ source: 'en', target: t }, 'apertium')) },
+      { name: 'sfu', role: 'sfu', entry: 'sfu/src/main.ts', env: { PC_SFU_METRICS_PORT: String(sfuPort) }, ready: () => httpOk(`http://127.0.0.1:${sfuPort}/healthz`), restart: true },
+      { name: 'signaling', role: 'signaling', entry: 'signaling/src/main.ts', env: { PC_HTTP_HOST: httpHost, PC_HTTP_PORT: String(httpPort) }, ready: () => httpOk(`${base}/readyz`) },
     ];
     await mkdir(logDir, { recursive: true });
     for (const service of services) {
@@ -155,7 +194,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       const spawnOne = (): ServerProcess => {
         const output = openSync(logFile, 'a');
         try {
-          return new ServerProcess({ name: service.name, command: process.execPath, args: nodeArgsFor(service.entry), stopSignal: 'SIGTERM', env: { ...env, ...service.env }, output, log });
+          return new ServerProcess({ name: service.name, command: process.execPath, args: nodeArgsFor(service.entry), stopSignal: 'SIGTERM', env: processEnv({ ...env, ...natsRoleEnv(infra.env.PC_NATS_URL, credentials, service.role), ...service.env }, service.role), output, log });
         } finally {
           closeSync(output);
         }
@@ -205,7 +244,7 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
         command: process.execPath,
         args: [...nodeArgsFor('cli/src/polyglot.ts'), 'publish', '--session', session, '--wav', sample, '--loop', '--peer', 'Keynote-speaker'],
         stopSignal: 'SIGTERM',
-        env,
+        env: processEnv({ ...env, ...natsRoleEnv(infra.env.PC_NATS_URL, credentials, 'cli') }, 'cli'),
         output,
         log,
       });
@@ -229,9 +268,10 @@ export async function upCommand(args: string[], cfg: Config): Promise<number> {
       [
         'Polyglot Connect is up:',
         `  web       ${base}/`,
-        `  NATS      ${infra.env.PC_NATS_URL}`,
-        `  Postgres  ${infra.env.PC_DATABASE_URL}`,
-        `  Redis     ${infra.env.PC_REDIS_URL}`,
+        `  NATS      ${redactUrl(infra.env.PC_NATS_URL)}`,
+        `  Postgres  ${redactUrl(infra.env.PC_DATABASE_URL)}`,
+        `  Redis     ${redactUrl(infra.env.PC_REDIS_URL)}`,
+        ...(credentialsFile ? [`  passwords ${credentialsFile} (readable by you only)`] : []),
         `  logs      ${logDir}`,
         'Press Ctrl-C to stop.',
         '',

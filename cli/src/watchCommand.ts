@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { connect, type NatsConnection } from 'nats';
+import { natsConnectOptions } from '../../core/src/natsConnectOptions.js';
+import { redactUrl } from '../../core/src/secrets.js';
 import { CaptionDecodeError, decodeCaption, type CaptionEvent } from '../../core/src/captions/CaptionEvent.js';
 import { CAPTION_STREAM } from '../../core/src/captions/captionStream.js';
 import { DemandBoard } from '../../core/src/captions/DemandBoard.js';
@@ -74,7 +76,7 @@ function print(event: CaptionEvent, json: boolean): void {
 
 export async function watchCommand(args: string[], cfg: Config): Promise<number> {
   const opts = parse(args);
-  const nc: NatsConnection = await connect({ servers: cfg.natsUrl, name: 'polyglot-watch' });
+  const nc: NatsConnection = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: 'polyglot-watch' });
   let finalsSeen = 0;
   let lastFinalSeq = opts.afterSeq ?? -1;
   const done = new AbortController();
@@ -99,7 +101,7 @@ export async function watchCommand(args: string[], cfg: Config): Promise<number>
   } catch (err) {
     await nc.close();
     if (err instanceof Error && /stream not found/i.test(err.message)) {
-      process.stderr.write(`polyglot watch: no caption stream on ${cfg.natsUrl} yet: is the platform up ('polyglot up')?\n`);
+      process.stderr.write(`polyglot watch: no caption stream on ${redactUrl(cfg.natsUrl)} yet: is the platform up ('polyglot up')?\n`);
       return 1;
     }
     throw err;

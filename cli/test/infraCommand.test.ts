@@ -7,11 +7,36 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import t from 'tap';
+import { readCredentials } from '../../core/src/infra/infraCredentials.js';
 import { freePort } from '../../core/src/infra/ports.js';
 import { nodeArgsFor } from '../../core/src/process/nodeArgs.js';
 import { demoOrganization } from '../src/upCommand.js';
 
 const run = promisify(execFile);
+
+/** The environment of every process below `root` (Linux /proc), keyed by pid, with its command line. */
+async function descendantEnvs(root: number): Promise<{ cmdline: string; env: Map<string, string> }[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === root) return true;
+    return false;
+  };
+  const out: { cmdline: string; env: Map<string, string> }[] = [];
+  for (const pid of parents.keys()) {
+    if (!below(pid)) continue;
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
+    const raw = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    const env = new Map(raw.split('\0').filter((kv) => kv.includes('=')).map((kv): [string, string] => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    out.push({ cmdline, env });
+  }
+  return out;
+}
 
 async function polyglot(args: string[], env: NodeJS.ProcessEnv) {
   return run(process.execPath, [...nodeArgsFor('cli/src/polyglot.ts'), ...args], { env: { ...process.env, ...env, PC_LOG_LEVEL: 'warn' } }).catch(
@@ -34,16 +59,22 @@ t.test('infra up / status / down keep data under PC_DATA_DIR and stop cleanly', 
   });
 
   const up = await polyglot(['infra', 'up'], env);
-  t.match(up.stdout, `export PC_REDIS_URL=${env.PC_REDIS_URL}`, 'up prints where each server listens');
+  // Where each server listens, with the generated credentials (the user's own shell evaluates these lines).
+  const redisPort = new URL(env.PC_REDIS_URL).port;
+  const redisUrl = up.stdout.match(new RegExp(`export PC_REDIS_URL=(redis://polyglot:[A-Za-z0-9_-]+@127\\.0\\.0\\.1:${redisPort})\n`))?.[1];
+  t.ok(redisUrl, 'up prints where each server listens, with its credentials');
+  t.match(up.stdout, /export PC_INFRA_CREDENTIALS_FILE=\S+credentials\.json/);
+  const stateFile = path.join(dataDir, 'infra', 'state.json');
+  t.equal((await stat(stateFile)).mode & 0o777, 0o600, 'the state file, which holds the URLs, is 0600');
 
-  const redis = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(redisUrl ?? env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   await redis.connect();
   t.equal(await redis.ping(), 'PONG', 'the server outlives the `up` command');
   redis.disconnect();
 
   const status = await polyglot(['infra', 'status'], env);
   t.match(status.stdout, /infra runs \(pid \d+\)/);
-  t.match((await polyglot(['infra', 'up'], env)).stdout, env.PC_NATS_URL, 'a second up reports the running set');
+  t.match((await polyglot(['infra', 'up'], env)).stdout, `@127.0.0.1:${new URL(env.PC_NATS_URL).port}`, 'a second up reports the running set');
 
   t.match((await polyglot(['infra', 'down'], env)).stdout, 'infra stopped');
   const after = await polyglot(['infra', 'status'], env);
@@ -94,9 +125,13 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
     });
     up.once('exit', (code) => reject(new Error(`polyglot up exited early (${code}): ${out}`)));
   });
-  t.match(out, env.PC_DATABASE_URL);
+  const credentials = await readCredentials(path.join(dataDir, 'infra', 'credentials.json'));
+  t.notMatch(out, credentials.postgres.password, 'up never prints a password');
+  t.match(out, `postgres://postgres:***@127.0.0.1:${new URL(env.PC_DATABASE_URL).port}/polyglot`);
 
-  const client = new pg.Client({ connectionString: env.PC_DATABASE_URL });
+  const withPassword = new URL(env.PC_DATABASE_URL);
+  withPassword.password = credentials.postgres.password;
+  const client = new pg.Client({ connectionString: withPassword.toString() });
   await client.connect();
   const { rows } = await client.query<{ n: string }>(
     "SELECT count(*) AS n FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'translation_history'",
@@ -112,10 +147,27 @@ t.test('polyglot up --no-sample starts infra, schema and every process, runs unt
   t.equal((await fetch(`http://127.0.0.1:${env.PC_HTTP_PORT}/metrics`)).status, 404, 'no metrics on the web port');
   t.equal((await fetch(`http://127.0.0.1:${env.PC_SIGNALING_METRICS_PORT}/metrics`)).status, 200);
 
+  // Each process runs as its own NATS role, holds no other role's password, and workers no database.
+  const processes = await descendantEnvs(up.pid ?? 0);
+  const roleOf = (entry: string) => processes.find((p) => p.cmdline.includes(entry) && !p.cmdline.startsWith('/bin/sh'));
+  for (const [entry, role] of [
+    ['signaling/src/main', 'signaling'],
+    ['sfu/src/main', 'sfu'],
+    ['sql/src/history/main', 'history'],
+    ['sidecars/stt-local/src/main', 'worker'],
+    ['sidecars/mt-local/src/main', 'worker'],
+  ] as const) {
+    const proc = roleOf(entry);
+    t.equal(proc?.env.get('PC_NATS_USER'), role, `${entry} connects as ${role}`);
+    t.notMatch(proc?.env.get('PC_NATS_URL') ?? '', '@', `${entry}'s NATS URL carries no other user`);
+    t.notOk(proc?.env.has('PC_INFRA_CREDENTIALS_FILE'), `${entry} cannot read every role's password`);
+    if (role === 'worker') t.notOk(proc?.env.has('PC_DATABASE_URL') || proc?.env.has('PC_REDIS_URL'), `${entry} gets no database or Redis`);
+  }
+
   up.kill('SIGTERM');
   const [code] = await exited;
   t.equal(code, 0, 'exits 0 on SIGTERM');
-  const probe = new Redis(env.PC_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(env.PC_REDIS_URL, { enableReadyCheck: false, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   await t.rejects(probe.connect(), 'its servers are stopped');
   probe.disconnect();
 });

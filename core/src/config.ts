@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeValue } from './secrets.js';
 import { tryCanonicalLanguageTag } from './languages/languageTag.js';
+import type { NatsAuth } from './natsConnectOptions.js';
 
 /**
  * Every setting of every process, parsed once from the environment in a process's main and passed
@@ -11,6 +12,12 @@ import { tryCanonicalLanguageTag } from './languages/languageTag.js';
 const env = z.object({
   PC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PC_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
+  PC_NATS_USER: z.string().min(1).optional(),
+  PC_NATS_PASSWORD: z.string().min(1).optional(),
+  PC_NATS_CREDS_FILE: z.string().min(1).optional(),
+  PC_WORKER_TLS_CA: z.string().min(1).optional(),
+  PC_WORKER_CLIENT_TLS_CERT: z.string().min(1).optional(),
+  PC_WORKER_CLIENT_TLS_KEY: z.string().min(1).optional(),
   PC_DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/polyglot'),
   PC_DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   PC_REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -42,7 +49,15 @@ const env = z.object({
 export interface Config {
   logLevel: z.infer<typeof env>['PC_LOG_LEVEL'];
   natsUrl: string;
+  /** PC_NATS_USER/PC_NATS_PASSWORD or PC_NATS_CREDS_FILE; else the URL's userinfo (natsConnectOptions). */
+  natsAuth: NatsAuth;
   database: { url: string; poolMax: number };
+  /**
+   * PEM files with which the platform calls language workers that serve TLS: the CA that signed
+   * their certificates and, for workers that require mutual TLS, our client certificate and key.
+   * Unset: TLS workers are not used (plaintext workers beyond loopback never are).
+   */
+  workerTls: { caFile: string | undefined; certFile: string | undefined; keyFile: string | undefined };
   redisUrl: string;
   /** Where `polyglot infra up` and the demo keep their data; absolute. */
   dataDir: string;
@@ -89,7 +104,9 @@ export function parseConfig(source: NodeJS.ProcessEnv, cwd = process.cwd()): Con
   return {
     logLevel: e.PC_LOG_LEVEL,
     natsUrl: e.PC_NATS_URL,
+    natsAuth: { user: e.PC_NATS_USER, password: e.PC_NATS_PASSWORD, credsFile: e.PC_NATS_CREDS_FILE },
     database: { url: e.PC_DATABASE_URL, poolMax: e.PC_DATABASE_POOL_MAX },
+    workerTls: { caFile: e.PC_WORKER_TLS_CA, certFile: e.PC_WORKER_CLIENT_TLS_CERT, keyFile: e.PC_WORKER_CLIENT_TLS_KEY },
     redisUrl: e.PC_REDIS_URL,
     dataDir: path.resolve(cwd, e.PC_DATA_DIR.replace(/^~(?=$|\/)/, os.homedir())),
     history: {

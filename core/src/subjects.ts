@@ -15,6 +15,7 @@
  *   pc.v1.workers.announce           language workers' registry announcements and goodbyes
  *
  * KV keys become subjects too (`$KV.<bucket>.<key>`), so demand keys are built here as well.
+ * Who may publish and subscribe to each of these is in natsPermissions.ts, next door.
  */
 import { z } from 'zod';
 
@@ -63,6 +64,12 @@ export function languageStatusSubject(session: string, lang: string): string {
 /** Every final caption of every session: the stream's subject filter. */
 export const ALL_FINAL_CAPTIONS = 'pc.v1.s.*.cap.*';
 
+/** Every interim caption of every session (permissions). */
+export const ALL_INTERIM_CAPTIONS = 'pc.v1.s.*.icap.*';
+
+/** Every caption language's translation status: the pipeline's word to the signaling nodes. */
+export const ALL_LANGUAGE_STATUS = 'pc.v1.s.*.lstat.*';
+
 /** The JetStream message id that makes a republished caption a no-op within the duplicate window. */
 export function captionMessageId(session: string, lang: string, seq: number): string {
   return `${session}:${lang}:${seq}`;
@@ -80,6 +87,9 @@ export function demandKey(session: string, node: string): string {
   return `${subjectToken('session', session)}.${subjectToken('node', node)}`;
 }
 
+/** Every session's control subject (permissions). */
+export const ALL_SESSION_CONTROL = 'pc.v1.s.*.ctl';
+
 // SFU
 
 export const SFU_PLACE_SUBJECT = 'pc.v1.sfu.place';
@@ -92,6 +102,13 @@ export function sfuRpcSubject(node: string): string {
 export function sfuSessionEventsSubject(session: string): string {
   return `pc.v1.sfu.s.${subjectToken('session', session)}.events`;
 }
+
+/** Every SFU node's RPC subject and every session's media events (permissions). */
+export const ALL_SFU_RPC = 'pc.v1.sfu.*.rpc';
+export const ALL_SFU_SESSION_EVENTS = 'pc.v1.sfu.s.*.events';
+
+/** The KV bucket where SFU placement keeps which node serves a session. */
+export const SFU_PLACEMENT_BUCKET = 'pc_sfu_placement';
 
 // Language workers
 

@@ -42,3 +42,15 @@ t.test('language limits: a bound per session, and an optional allow list of cano
   t.match(problems, /PC_ALLOWED_LANGUAGES: not BCP 47 language tags: es-1/);
   t.match(problems, /PC_MAX_LANGUAGES_PER_SESSION/);
 });
+
+t.test('a bad value never shows a password', async (t) => {
+  const err = t.throws(() => parseConfig({ PC_NATS_PASSWORD: '', PC_DATABASE_URL: 'postgres://u:hunter2@' + 'x'.repeat(3) + ':99999999/db' }));
+  const text = (err as ConfigError).message;
+  t.notMatch(text, 'hunter2');
+  t.match(text, 'PC_NATS_PASSWORD');
+});
+
+t.test('NATS credentials come from PC_NATS_USER, PC_NATS_PASSWORD and PC_NATS_CREDS_FILE', async (t) => {
+  const cfg = parseConfig({ PC_NATS_USER: 'sfu', PC_NATS_PASSWORD: 'pw', PC_NATS_CREDS_FILE: '/etc/pc/sfu.creds' });
+  t.same(cfg.natsAuth, { user: 'sfu', password: 'pw', credsFile: '/etc/pc/sfu.creds' });
+});

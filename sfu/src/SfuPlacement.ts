@@ -16,14 +16,14 @@ import {
   type PlaceResult,
   type Reply,
 } from '../../core/src/sfu/rpcProtocol.js';
-import { SFU_ANNOUNCE_SUBJECT, SFU_PLACE_SUBJECT } from '../../core/src/subjects.js';
+import { SFU_ANNOUNCE_SUBJECT, SFU_PLACE_SUBJECT, SFU_PLACEMENT_BUCKET } from '../../core/src/subjects.js';
 
 const moduleLogger = moduleLog('SfuPlacement');
 
 /** Queue group of pc.v1.sfu.place: one node answers each request. */
 const PLACE_QUEUE = 'sfu-place';
 /** JetStream KV bucket holding session -> node claims (written only by SFU nodes). */
-const PLACEMENT_BUCKET = 'pc_sfu_placement';
+const PLACEMENT_BUCKET = SFU_PLACEMENT_BUCKET;
 
 export interface SfuPlacementOptions {
   nc: NatsConnection;

@@ -7,6 +7,7 @@
  */
 import * as mediasoup from 'mediasoup';
 import { connect } from 'nats';
+import { natsConnectOptions } from '../../core/src/natsConnectOptions.js';
 import { ConfigError, parseConfig } from '../../core/src/config.js';
 import { moduleLog, rootLog } from '../../core/src/log.js';
 import { OpsServer } from '../../core/src/process/OpsServer.js';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
 
   // Reconnect for as long as it takes (as signaling does): nats.js gives up after 10 attempts (about
   // 20 s) by default, and a NATS restart longer than that would end captions until this process restarts.
-  const nc = await connect({ servers: cfg.natsUrl, name: `sfu-${sfuCfg.nodeId}`, maxReconnectAttempts: -1 });
+  const nc = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: `sfu-${sfuCfg.nodeId}`, maxReconnectAttempts: -1 });
   const pool = await MediaWorkerPool.create({ workerBin: workerBinary(cfg), size: sfuCfg.workers });
   const gateDb = createDb({ url: cfg.database.url, poolMax: 2, applicationName: 'sfu-sessions' });
   const node = await SfuNode.start({

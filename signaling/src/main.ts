@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
+import { natsConnectOptions } from '../../core/src/natsConnectOptions.js';
 import { ConfigError, parseConfig } from '../../core/src/config.js';
 import { moduleLog } from '../../core/src/log.js';
 import { createDb } from '../../sql/src/index.js';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   if (sig.auth.devSecret) log.warn('PC_ENV=development without PC_JWT_SECRET: accepting tokens signed with the published development secret');
 
   const db = createDb({ ...cfg.database, applicationName: `signaling-${sig.nodeId}` });
-  const nc = await connect({ servers: cfg.natsUrl, name: `signaling-${sig.nodeId}`, maxReconnectAttempts: -1 });
+  const nc = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: `signaling-${sig.nodeId}`, maxReconnectAttempts: -1 });
   const server = new SignalingServer({
     db,
     nc,

@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdir, chmod, stat } from 'node:fs/promises';
+import { chown, mkdir, chmod, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { writeOwnerOnly } from './infraCredentials.js';
 import { ServerProcess } from './ServerProcess.js';
 
 const run = promisify(execFile);
@@ -17,26 +19,43 @@ export interface PostgresServerOptions {
   database: string;
   /** Durable writes (the demo); tests trade durability for speed (fsync off). */
   durable: boolean;
+  /** The superuser `postgres`'s password; every connection must give it (scram-sha-256, no trust). */
+  password: string;
+  /**
+   * The password is new: set it on a cluster that exists already (one made by an older version
+   * with trust auth, or whose credentials file was removed).
+   */
+  resetPassword: boolean;
   log: Logger;
 }
 
-/** A real PostgreSQL cluster (Debian's packages) on 127.0.0.1, trust auth, superuser `postgres`. */
+/** The only rules: password (scram-sha-256) on the socket and on loopback, nothing else. */
+const PG_HBA = [
+  '# Written by polyglot (core/src/infra/PostgresServer.ts) on every start.',
+  'local all all scram-sha-256',
+  'host all all 127.0.0.1/32 scram-sha-256',
+  'host all all ::1/128 scram-sha-256',
+  '',
+].join('\n');
+
+/** A real PostgreSQL cluster (Debian's packages) on 127.0.0.1, superuser `postgres` with a password (scram-sha-256). */
 export class PostgresServer {
+  /** Both carry the password (pg reads it from the URL). */
   readonly url: string;
   readonly adminUrl: string;
   readonly #database: string;
   readonly #spawn: () => ServerProcess;
   #process: ServerProcess;
 
-  private constructor(spawnServer: () => ServerProcess, port: number, database: string) {
+  private constructor(spawnServer: () => ServerProcess, port: number, database: string, password: string) {
     this.#spawn = spawnServer;
     this.#process = spawnServer();
     this.#database = database;
-    this.adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    this.url = `postgres://postgres@127.0.0.1:${port}/${database}`;
+    this.adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    this.url = `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   }
 
-  static async start({ dir, port, database, durable, log }: PostgresServerOptions): Promise<PostgresServer> {
+  static async start({ dir, port, database, durable, password, resetPassword, log }: PostgresServerOptions): Promise<PostgresServer> {
     const bin = postgresBinDir();
     const owner = await clusterOwner();
     await mkdir(dir, { recursive: true });
@@ -46,13 +65,26 @@ export class PostgresServer {
       await chown(dir, owner.uid, owner.gid);
     }
     if (!existsSync(path.join(dir, 'PG_VERSION'))) {
-      await run(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync'], {
-        ...(owner ?? {}),
-      }).catch((err: { stderr?: string }) => {
-        throw new Error(`initdb failed in ${dir}: ${err.stderr?.trim() ?? String(err)}`, { cause: err });
-      });
+      // initdb reads the password from a file the cluster's user can read; it is removed at once.
+      const pwfile = path.join(path.dirname(dir), '.postgres-pwfile');
+      await writeOwnerOnly(pwfile, `${password}\n`);
+      if (owner) await chown(pwfile, owner.uid, owner.gid);
+      try {
+        await run(path.join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-locale', '--no-sync'], {
+          ...(owner ?? {}),
+        }).catch((err: { stderr?: string }) => {
+          throw new Error(`initdb failed in ${dir}: ${err.stderr?.trim() ?? String(err)}`, { cause: err });
+        });
+      } finally {
+        await rm(pwfile, { force: true });
+      }
+    } else if (resetPassword) {
+      await setPasswordOffline(bin, dir, password, owner);
     }
-    const settings = ['listen_addresses=127.0.0.1', `unix_socket_directories=${dir}`, 'max_connections=200'];
+    const hba = path.join(dir, 'pg_hba.conf');
+    await writeOwnerOnly(hba, PG_HBA);
+    if (owner) await chown(hba, owner.uid, owner.gid);
+    const settings = ['listen_addresses=127.0.0.1', `unix_socket_directories=${dir}`, 'max_connections=200', 'password_encryption=scram-sha-256'];
     if (!durable) settings.push('fsync=off', 'synchronous_commit=off', 'full_page_writes=off');
     const args = ['-D', dir, '-p', String(port), ...settings.flatMap((s) => ['-c', s])];
     const spawnServer = () =>
@@ -64,7 +96,7 @@ export class PostgresServer {
         ...(owner ?? {}),
         log,
       });
-    const server = new PostgresServer(spawnServer, port, database);
+    const server = new PostgresServer(spawnServer, port, database, password);
     await server.#waitReady();
     return server;
   }
@@ -109,6 +141,25 @@ export class PostgresServer {
   stop(): Promise<void> {
     return this.#process.stop();
   }
+}
+
+/**
+ * Sets the superuser's password in single-user mode, before the server listens: the only way in
+ * to a cluster whose password we do not know without opening a trust hole, even for a moment.
+ */
+async function setPasswordOffline(bin: string, dir: string, password: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  const child = spawn(path.join(bin, 'postgres'), ['--single', '-D', dir, '-c', 'password_encryption=scram-sha-256', 'postgres'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    cwd: '/',
+    ...(owner ?? {}),
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-2000);
+  });
+  child.stdin.end(`ALTER ROLE postgres PASSWORD ${pg.escapeLiteral(password)};\n`);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`setting the postgres password in ${dir} failed (code ${code}): ${stderr.replaceAll(password, '***').trim()}`);
 }
 
 function postgresBinDir(): string {

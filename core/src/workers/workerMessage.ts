@@ -47,6 +47,8 @@ const announce = z.object({
   pairs: canonicalPairs,
   /** host:port of the gRPC server. */
   address: z.string().min(1),
+  /** It serves TLS: clients verify its certificate (PC_WORKER_TLS_CA). A plaintext worker beyond loopback is never called. */
+  tls: z.boolean().default(false),
   /** 0: no limit of its own. */
   maxStreams: z.number().int().min(0),
   activeStreams: z.number().int().min(0),

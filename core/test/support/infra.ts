@@ -17,9 +17,9 @@ let shared: Promise<InfraEnv> | undefined;
  */
 export function useInfra(): Promise<InfraEnv> {
   shared ??= (async () => {
-    const { PC_TEST_INFRA, PC_NATS_URL, PC_DATABASE_URL, PC_REDIS_URL } = process.env;
+    const { PC_TEST_INFRA, PC_NATS_URL, PC_DATABASE_URL, PC_REDIS_URL, PC_INFRA_CREDENTIALS_FILE } = process.env;
     if (PC_TEST_INFRA === '1' && PC_NATS_URL && PC_DATABASE_URL && PC_REDIS_URL) {
-      return { PC_NATS_URL, PC_DATABASE_URL, PC_REDIS_URL };
+      return { PC_NATS_URL, PC_DATABASE_URL, PC_REDIS_URL, ...(PC_INFRA_CREDENTIALS_FILE ? { PC_INFRA_CREDENTIALS_FILE } : {}) };
     }
     const infra = await LocalInfra.start();
     tap.teardown(() => infra.stop());

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -41,7 +42,11 @@ export class CaptionService {
   static async start({ nc, node, cfg, translation, metricsRegistry, log }: CaptionServiceOptions): Promise<CaptionService> {
     const jsm = await nc.jetstreamManager();
     await ensureCaptionStream(jsm, { ...DEFAULT_CAPTION_STREAM, maxAgeMs: cfg.captionRetentionMs });
-    const registry = await WorkerRegistry.start({ nats: nc, log });
+    const { caFile, certFile, keyFile } = cfg.workerTls;
+    const tls = caFile
+      ? { ca: readFileSync(caFile), ...(certFile ? { cert: readFileSync(certFile) } : {}), ...(keyFile ? { key: readFileSync(keyFile) } : {}) }
+      : undefined;
+    const registry = await WorkerRegistry.start({ nats: nc, log, ...(tls ? { tls } : {}) });
     const redis = new Redis(cfg.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
     const db = createDb({ url: cfg.database.url, poolMax: Math.min(cfg.database.poolMax, 4), applicationName: 'sfu-captions', log });
     const client = new TranslationClient({ directory: registry, redis, registry: metricsRegistry, ...translation, log });

@@ -121,7 +121,7 @@ export class EngineCaller {
       if (!breaker.tryAcquire()) return last ? { ok: false, ...last } : { ok: false, error: new UnavailableError(`${engine}: circuit breaker open`), reason: 'breaker_open' };
       let response: TranslateResponse__Output;
       try {
-        response = await this.#callOnce(engine, worker.address, wire, signal);
+        response = await this.#callOnce(engine, worker, wire, signal);
       } catch (e) {
         const error = PolyglotError.is(e) ? e : new InternalError(String(e), e);
         if (signal?.aborted) {
@@ -157,8 +157,9 @@ export class EngineCaller {
     }
   }
 
-  #callOnce(engine: string, address: string, wire: TranslateRequest, signal: AbortSignal | undefined): Promise<TranslateResponse__Output> {
-    const client = this.#channels.get(address);
+  #callOnce(engine: string, worker: PickedTranslator, wire: TranslateRequest, signal: AbortSignal | undefined): Promise<TranslateResponse__Output> {
+    const { address } = worker;
+    const client = this.#channels.get(address, worker.tls);
     const timeoutMs = this.#call.timeoutMs;
     return new Promise((resolve, reject) => {
       let timedOut = false;

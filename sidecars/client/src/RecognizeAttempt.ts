@@ -46,7 +46,7 @@ export class RecognizeAttempt extends SafeEmitter<RecognizeAttemptEvents> {
     super(log);
     this.worker = worker;
     this.baseByte = baseByte;
-    this.#client = new (loadContract().SpeechToText.Client)(worker.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.#client = new (loadContract().SpeechToText.Client)(worker.address, worker.credentials, CHANNEL_OPTIONS);
     this.#call = this.#client.StreamingRecognize();
     this.#call.on('data', (event: RecognitionEvent__Output) => {
       if (!this.#cancelled) this.safeEmit('event', event);

@@ -25,21 +25,26 @@ export class TranslatorChannels {
     this.#credentials = credentials;
   }
 
-  get(address: string): TranslatorClient {
+  /** `tls`: the worker's TLS credentials (WorkerInfo.credentials); without, the channels' own. */
+  get(address: string, tls?: grpc.ChannelCredentials): TranslatorClient {
     if (this.#closed) throw new Error('TranslatorChannels closed');
-    let client = this.#clients.get(address);
+    // A worker that restarts with TLS on the same address gets a new channel, not the plaintext one.
+    const key = `${tls ? 'tls' : 'plain'}:${address}`;
+    let client = this.#clients.get(key);
     if (client === undefined) {
       const { Translator } = loadContract();
-      client = new Translator.Client(address, this.#credentials, CHANNEL_OPTIONS);
-      this.#clients.set(address, client);
+      client = new Translator.Client(address, tls ?? this.#credentials, CHANNEL_OPTIONS);
+      this.#clients.set(key, client);
     }
     return client;
   }
 
-  /** Closes the channel to a worker that left the registry. */
+  /** Closes the channels to a worker that left the registry. */
   forget(address: string): void {
-    this.#clients.get(address)?.close();
-    this.#clients.delete(address);
+    for (const key of [`tls:${address}`, `plain:${address}`]) {
+      this.#clients.get(key)?.close();
+      this.#clients.delete(key);
+    }
   }
 
   get sizeForTesting(): number {

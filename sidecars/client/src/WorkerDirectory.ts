@@ -1,7 +1,11 @@
 /** The worker a directory picked: where to call it, and its registry id when it has one. */
+import type * as grpc from '@grpc/grpc-js';
+
 export interface PickedTranslator {
   address: string;
   id?: string;
+  /** Set for a TLS worker: verifies its certificate (WorkerInfo.credentials). */
+  tls?: grpc.ChannelCredentials;
 }
 
 /**

@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import { Events, type NatsConnection, type Subscription } from 'nats';
 import { pino, type Logger } from 'pino';
 
@@ -16,6 +17,10 @@ export interface WorkerInfo {
   readonly pairs: readonly { source: string; target: string }[];
   /** host:port of its gRPC server. */
   readonly address: string;
+  /** It serves TLS; `credentials` then verify its certificate against the registry's CA. */
+  readonly tls: boolean;
+  /** What a gRPC client of this worker connects with. */
+  readonly credentials: grpc.ChannelCredentials;
   /** 0: no limit of its own. */
   readonly maxStreams: number;
   /** As last announced. */
@@ -43,10 +48,30 @@ export type WorkerRegistryObserverEvents = {
   close: [];
 };
 
+/** How the platform verifies TLS workers (PC_WORKER_TLS_CA), and its client certificate for mutual TLS. */
+export interface WorkerClientTls {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
 export interface WorkerRegistryOptions {
   nats: NatsConnection;
   subject?: string;
   log?: Logger;
+  /**
+   * Without it, a worker that announces TLS is not used (its certificate could not be verified).
+   * A worker that announces a plaintext address beyond loopback is never used, with or without it.
+   */
+  tls?: WorkerClientTls;
+}
+
+const INSECURE = grpc.credentials.createInsecure();
+
+/** An announced address on this machine: host 127.x, ::1 or localhost. */
+function isLoopbackAddress(address: string): boolean {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export interface PickOptions {
@@ -81,6 +106,9 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
   /** Disconnected from NATS: announcements cannot reach us, so silence says nothing about a worker. */
   #natsDown = false;
   readonly #stopStatus: () => void;
+  /** Ids of workers refused (logged once each). */
+  readonly #refused = new Set<string>();
+  #tlsCredentials: grpc.ChannelCredentials | undefined;
 
   private constructor(nats: NatsConnection, subject: string, log: Logger) {
     super(log);
@@ -109,8 +137,9 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
   }
 
   /** Subscribes and resolves once the server has the subscription: no announcement after that is missed. */
-  static async start({ nats, subject = WORKER_ANNOUNCE_SUBJECT, log = pino({ level: 'silent' }) }: WorkerRegistryOptions): Promise<WorkerRegistry> {
+  static async start({ nats, subject = WORKER_ANNOUNCE_SUBJECT, log = pino({ level: 'silent' }), tls }: WorkerRegistryOptions): Promise<WorkerRegistry> {
     const registry = new WorkerRegistry(nats, subject, log.child({ module: 'WorkerRegistry' }));
+    if (tls) registry.#tlsCredentials = grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
     await nats.flush();
     return registry;
   }
@@ -174,11 +203,11 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
    * WorkerDirectory for the TranslationClient: a Translate call is one-shot, so it does not count
    * as an open stream against the worker's load.
    */
-  pickTranslator(pair: { source: string; target: string }, engine: string): { address: string; id: string } | undefined {
+  pickTranslator(pair: { source: string; target: string }, engine: string): { address: string; id: string; tls?: grpc.ChannelCredentials } | undefined {
     const worker = this.pickTranslationWorker(pair.source, pair.target, { engine });
     if (!worker) return undefined;
     this.release(worker.id);
-    return { address: worker.address, id: worker.id };
+    return { address: worker.address, id: worker.id, ...(worker.tls ? { tls: worker.credentials } : {}) };
   }
 
   /** Engines whose serving workers announce `pair`, in no particular order. */
@@ -236,6 +265,18 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
   }
 
   #upsert(announcement: WorkerAnnouncement): void {
+    const refusal = announcement.tls
+      ? this.#tlsCredentials === undefined
+        ? 'it serves TLS and no CA is configured to verify it (PC_WORKER_TLS_CA)'
+        : undefined
+      : isLoopbackAddress(announcement.address)
+        ? undefined
+        : 'it serves plaintext beyond loopback';
+    if (refusal !== undefined) {
+      if (!this.#refused.has(announcement.id)) this.#log.warn({ workerId: announcement.id, address: announcement.address }, `worker not used: ${refusal}`);
+      this.#refused.add(announcement.id);
+      return;
+    }
     const info: WorkerInfo = {
       id: announcement.id,
       kind: announcement.kind,
@@ -243,6 +284,8 @@ export class WorkerRegistry extends SafeEmitter<WorkerRegistryEvents> implements
       languages: announcement.languages,
       pairs: announcement.pairs,
       address: announcement.address,
+      tls: announcement.tls,
+      credentials: announcement.tls && this.#tlsCredentials ? this.#tlsCredentials : INSECURE,
       maxStreams: announcement.maxStreams,
       activeStreams: announcement.activeStreams,
       serving: announcement.serving,

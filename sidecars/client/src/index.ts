@@ -6,6 +6,7 @@ export { WorkerRegistry } from './WorkerRegistry.js';
 export type {
   PickOptions,
   WorkerInfo,
+  WorkerClientTls,
   WorkerRegistryEvents,
   WorkerRegistryObserverEvents,
   WorkerRegistryOptions,

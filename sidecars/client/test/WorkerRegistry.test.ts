@@ -61,7 +61,7 @@ t.test('picks the least-loaded usable worker for a language or a pair', async (t
   await announce(stt('full', { activeStreams: 4 }));
   await announce(stt('down', { serving: false }));
   await announce(stt('french', { languages: ['fr'] }));
-  await announce({ v: 1, type: 'announce', id: 'mt', kind: 'TRANSLATION', engine: 'fake', pairs: [{ source: 'en', target: 'es' }], address: 'x:1', maxStreams: 0, activeStreams: 9, ttlMs: 60_000 });
+  await announce({ v: 1, type: 'announce', id: 'mt', kind: 'TRANSLATION', engine: 'fake', pairs: [{ source: 'en', target: 'es' }], address: '127.0.0.1:1', maxStreams: 0, activeStreams: 9, ttlMs: 60_000 });
   await seen(6);
   t.same(added, ['busy', 'idle', 'full', 'down', 'french', 'mt']);
 

@@ -9,6 +9,7 @@ import { HealthService, loadContract, SERVICE_NAMES, type WorkerDescription, typ
 import { DEFAULT_ANNOUNCE_INTERVAL_MS, type WorkerKindName } from '../../../core/src/workers/workerMessage.js';
 import { CallGate } from './CallGate.js';
 import { UnavailableError } from '../../../core/src/errors.js';
+import { natsConnectOptions, type NatsAuth } from '../../../core/src/natsConnectOptions.js';
 import { SafeEmitter } from '../../../core/src/events.js';
 import { toServiceError } from './grpcStatus.js';
 import { MetricsServer } from './MetricsServer.js';
@@ -17,6 +18,23 @@ import { WorkerMetrics } from './WorkerMetrics.js';
 import type { WorkerService } from './WorkerService.js';
 
 /** Everything about a worker except its engine. Every field has a default. */
+export interface WorkerTlsOptions {
+  cert: Buffer;
+  key: Buffer;
+  /** Clients' CA: set, and the worker requires and verifies a client certificate. */
+  ca?: Buffer;
+}
+
+export class InsecureBindError extends Error {
+  constructor(host: string) {
+    super(
+      `refusing to serve gRPC on ${host} without TLS: anyone who reaches it could spend the engine's quota. ` +
+        'Set PC_WORKER_TLS_CERT and PC_WORKER_TLS_KEY (and PC_WORKER_TLS_CA for mutual TLS), or bind PC_GRPC_HOST=127.0.0.1',
+    );
+    this.name = new.target.name;
+  }
+}
+
 export interface WorkerOptions {
   /** Unique in the deployment; default `<engine>-<hostname>-<pid>-<random>`. */
   id?: string;
@@ -28,6 +46,14 @@ export interface WorkerOptions {
   advertiseAddress?: string;
   /** NATS server for registry announcements. Ignored when `nats` is given; with neither, nothing is announced. */
   natsUrl?: string;
+  /**
+   * Serve gRPC over TLS with this certificate (PEM); with `ca`, clients must present a certificate
+   * it signed (mutual TLS). Required to bind beyond loopback: a plaintext worker reachable from the
+   * network would spend the operator's engine quota for anyone who can reach it.
+   */
+  tls?: WorkerTlsOptions;
+  /** NATS credentials (the worker role's user); else the URL's userinfo. */
+  natsAuth?: NatsAuth;
   /** An open NATS connection to announce on; the worker does not close it. */
   nats?: NatsConnection;
   /** Default 2000; registries forget the worker after 3 intervals without an announcement. */
@@ -142,6 +168,8 @@ export class LanguageWorker {
       if (!Number.isInteger(value) || value < 0) throw new TypeError(`worker options: ${key} must be an integer >= 0 (got ${value})`);
     }
 
+    if (!options.tls && !isLoopback(host)) throw new InsecureBindError(host);
+
     const observer = new SafeEmitter<WorkerObserverEvents>(log);
     const gate = new CallGate(maxStreams);
     const health = new HealthService({ services: [service.serviceName, SERVICE_NAMES.Worker] });
@@ -175,7 +203,10 @@ export class LanguageWorker {
     let metricsServer: MetricsServer | undefined;
     try {
       const boundPort = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        const credentials = options.tls
+          ? grpc.ServerCredentials.createSsl(options.tls.ca ?? null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], options.tls.ca !== undefined)
+          : grpc.ServerCredentials.createInsecure();
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials, (err, bound) =>
           err ? reject(err) : resolve(bound),
         );
       });
@@ -200,7 +231,7 @@ export class LanguageWorker {
 
       let nats = options.nats;
       if (!nats && options.natsUrl) {
-        ownNats = await connect({ servers: options.natsUrl, name: id, maxReconnectAttempts: -1 });
+        ownNats = await connect({ ...natsConnectOptions(options.natsUrl, options.natsAuth), name: id, maxReconnectAttempts: -1 });
         nats = ownNats;
       }
       const announcer = nats
@@ -217,6 +248,7 @@ export class LanguageWorker {
               languages: [...service.languages],
               pairs: service.pairs.map((pair) => ({ source: pair.source, target: pair.target })),
               address: advertised,
+              tls: options.tls !== undefined,
               maxStreams,
               activeStreams: gate.active,
               serving: health.getStatus() === 'SERVING',
@@ -356,6 +388,11 @@ function effectiveMaxStreams(engineMax: number, optionMax: number | undefined): 
   if (engineMax === 0) return optionMax;
   if (optionMax === 0) return engineMax;
   return Math.min(engineMax, optionMax);
+}
+
+/** Reachable from this machine only. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function isWildcard(host: string): boolean {

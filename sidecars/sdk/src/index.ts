@@ -2,8 +2,8 @@
 
 export { createSpeechWorker, createTranslationWorker } from './createWorker.js';
 export type { SpeechWorkerOptions, TranslationWorkerOptions } from './createWorker.js';
-export { LanguageWorker, DEFAULT_DRAIN_TIMEOUT_MS } from './LanguageWorker.js';
-export type { WorkerMethod, WorkerObserverEvents, WorkerOptions } from './LanguageWorker.js';
+export { LanguageWorker, DEFAULT_DRAIN_TIMEOUT_MS, InsecureBindError } from './LanguageWorker.js';
+export type { WorkerMethod, WorkerObserverEvents, WorkerOptions, WorkerTlsOptions } from './LanguageWorker.js';
 export { parseWorkerEnv, runWorker, WorkerConfigError, workerEnvSchema, workerOptionsFromEnv } from './workerEnv.js';
 export type { WorkerEnv } from './workerEnv.js';
 

@@ -1,5 +1,6 @@
 // Environment of a worker process, for its main.ts: the variables every worker shares, which a
 // worker extends with its engine's own, parsed once. Nothing here reads process.env by itself.
+import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 
@@ -7,7 +8,7 @@ import { logOptions } from '../../../core/src/logOptions.js';
 import { describeValue } from '../../../core/src/secrets.js';
 import { WORKER_ANNOUNCE_SUBJECT } from '../../../core/src/subjects.js';
 import { DEFAULT_ANNOUNCE_INTERVAL_MS } from '../../../core/src/workers/workerMessage.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, type LanguageWorker, type WorkerOptions } from './LanguageWorker.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, type LanguageWorker, type WorkerOptions, type WorkerTlsOptions } from './LanguageWorker.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
@@ -15,6 +16,9 @@ const port = z.coerce.number().int().min(0).max(65_535);
 export const workerEnvSchema = z.object({
   PC_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PC_NATS_URL: z.string().url().default('nats://127.0.0.1:4222'),
+  PC_NATS_USER: z.string().min(1).optional(),
+  PC_NATS_PASSWORD: z.string().min(1).optional(),
+  PC_NATS_CREDS_FILE: z.string().min(1).optional(),
   PC_WORKER_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" and "-" only, up to 128')
@@ -34,6 +38,10 @@ export const workerEnvSchema = z.object({
   PC_ANNOUNCE_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(DEFAULT_ANNOUNCE_INTERVAL_MS),
   PC_MAX_STREAMS: z.coerce.number().int().min(0).optional(),
   PC_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_DRAIN_TIMEOUT_MS),
+  /** PEM files: the worker's certificate and key, and the CA of client certificates (mutual TLS). */
+  PC_WORKER_TLS_CERT: z.string().min(1).optional(),
+  PC_WORKER_TLS_KEY: z.string().min(1).optional(),
+  PC_WORKER_TLS_CA: z.string().min(1).optional(),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
@@ -69,6 +77,8 @@ export function workerOptionsFromEnv(env: WorkerEnv, log: Logger): WorkerOptions
     port: env.PC_GRPC_PORT,
     ...(env.PC_ADVERTISE_ADDRESS !== undefined ? { advertiseAddress: env.PC_ADVERTISE_ADDRESS } : {}),
     natsUrl: env.PC_NATS_URL,
+    ...workerTls(env),
+    natsAuth: { user: env.PC_NATS_USER, password: env.PC_NATS_PASSWORD, credsFile: env.PC_NATS_CREDS_FILE },
     announceIntervalMs: env.PC_ANNOUNCE_INTERVAL_MS,
     registrySubject: env.PC_REGISTRY_SUBJECT,
     metricsHost: env.PC_METRICS_HOST,
@@ -77,6 +87,16 @@ export function workerOptionsFromEnv(env: WorkerEnv, log: Logger): WorkerOptions
     ...(env.PC_MAX_STREAMS !== undefined ? { maxStreams: env.PC_MAX_STREAMS } : {}),
     log,
   };
+}
+
+function workerTls(env: WorkerEnv): { tls?: WorkerTlsOptions } {
+  const { PC_WORKER_TLS_CERT: cert, PC_WORKER_TLS_KEY: key, PC_WORKER_TLS_CA: ca } = env;
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined) throw new WorkerConfigError(['PC_WORKER_TLS_CA: needs PC_WORKER_TLS_CERT and PC_WORKER_TLS_KEY']);
+    return {};
+  }
+  if (cert === undefined || key === undefined) throw new WorkerConfigError(['PC_WORKER_TLS_CERT and PC_WORKER_TLS_KEY: set both or neither']);
+  return { tls: { cert: readFileSync(cert), key: readFileSync(key), ...(ca !== undefined ? { ca: readFileSync(ca) } : {}) } };
 }
 
 /**

@@ -4,6 +4,7 @@
  * monthly partitions kept ahead, archived and dropped past the retention window.
  */
 import { connect } from 'nats';
+import { natsConnectOptions } from '../../../core/src/natsConnectOptions.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { DEFAULT_CAPTION_STREAM, ensureCaptionStream } from '../../../core/src/captions/captionStream.js';
 import { parseConfig } from '../../../core/src/config.js';
@@ -22,7 +23,7 @@ const cfg = parseConfig(process.env);
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 // Reconnect for as long as it takes: by default nats.js gives up after about 20 s, and the writer would stop for good.
-const nc = await connect({ servers: cfg.natsUrl, name: 'history', maxReconnectAttempts: -1 });
+const nc = await connect({ ...natsConnectOptions(cfg.natsUrl, cfg.natsAuth), name: 'history', maxReconnectAttempts: -1 });
 const jsm = await nc.jetstreamManager();
 await ensureCaptionStream(jsm, { ...DEFAULT_CAPTION_STREAM, maxAgeMs: cfg.captionRetentionMs });
 const db = createDb({ url: cfg.database.url, poolMax: cfg.database.poolMax, applicationName: 'history' });
