@@ -27,6 +27,8 @@ export interface RestartingServiceOptions {
   log: Logger;
   /** Told each time a fresh instance is ready again after a crash (not the first start). */
   onRestarted?: (restarts: number) => void;
+  /** Told the backoff chosen after each crash, before waiting it out. */
+  onBackoff?: (delayMs: number) => void;
 }
 
 /**
@@ -105,6 +107,7 @@ export class RestartingService {
       }
       const waitMs = Math.min(maxDelayMs, initialDelayMs * 2 ** (fastCrashes - 1));
       this.#log.warn({ livedMs, restartInMs: waitMs, fastCrashes }, `${this.name} stopped unexpectedly; restarting it`);
+      this.#opts.onBackoff?.(waitMs);
       try {
         await delay(waitMs, undefined, { signal: this.#stopped.signal });
       } catch {
