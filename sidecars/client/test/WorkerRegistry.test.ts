@@ -156,7 +156,7 @@ t.test("announced tags are canonical; a worker's unusable tag is dropped, not th
   const { registry, nats } = await startRegistry(t, subject);
   const added = onceEvent(registry, 'workerAdded');
   const raw = {
-    v: 1, type: 'announce', id: 'mixed', kind: 'TRANSLATION', engine: 'fake', address: 'x:2', maxStreams: 0, activeStreams: 0, ttlMs: 60_000,
+    v: 1, type: 'announce', id: 'mixed', kind: 'TRANSLATION', engine: 'fake', address: '127.0.0.1:2', maxStreams: 0, activeStreams: 0, ttlMs: 60_000,
     pairs: [{ source: 'EN', target: 'ES-mx' }, { source: 'en', target: 'es-mx' }, { source: 'en', target: 'fr.>' }, { source: 'en', target: `de-${'x'.repeat(40)}` }],
     languages: ['EN', 'not a tag'],
   };
