@@ -127,7 +127,6 @@ t.test('8c: the SFU process SIGKILLed mid-session is restarted; captions resume;
   if (killed === undefined) throw new Error('no SFU process under polyglot up');
   process.kill(killed, 'SIGKILL');
   t.pass(`SIGKILLed the SFU (pid ${killed}) with ${received.en!.length} English and ${received.es!.length} Spanish finals out`);
-  await before.exited; // its RTP went to a dead port; whatever it exits with, nothing more comes of it
 
   const sfuHealth = `http://127.0.0.1:${platform.env.PC_SFU_METRICS_PORT}/healthz`;
   await until('the SFU answers again', async () => (await fetch(sfuHealth).catch(() => undefined))?.ok === true, 60_000);
@@ -137,9 +136,13 @@ t.test('8c: the SFU process SIGKILLed mid-session is restarted; captions resume;
   const health = await fetch(`${platform.baseUrl}/readyz`);
   t.equal(health.status, 200, 'signaling still ready');
 
+  // polyglot publish notices its SFU is gone, sets its producer up again on the restarted process
+  // and plays the rest of its file (as the host page publishes again by itself).
+  const [beforeCode] = await before.exited;
+  t.equal(beforeCode, 0, 'the first publisher republished into the restarted SFU and played its file to the end');
   const enBefore = received.en!.length;
   const esBeforeResume = received.es!.length;
-  // After: the source publishes again into the new process (as the host page does by itself).
+  // After: a new source publishes into the new process.
   const rest = SENTENCES.slice(half);
   const after = publish(platform.env, session, await speechWavFile(t, await speak(t, rest, { gapMs: 1_200 })));
   const [code] = await after.exited;

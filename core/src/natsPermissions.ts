@@ -105,7 +105,7 @@ export const NATS_PERMISSIONS: Readonly<Record<NatsRole, NatsRolePermissions>> =
   // polyglot watch (captions, its own demand), publish (SFU placement and RPC), up (the worker registry).
   cli: {
     publish: [SFU_PLACE_SUBJECT, ALL_SFU_RPC, JS_ACCOUNT_INFO, ...readStream(CAPTION_STREAM), ...kvBucket(DEMAND_BUCKET, 'write')],
-    subscribe: [ALL_INTERIM_CAPTIONS, ALL_FINAL_CAPTIONS, WORKER_ANNOUNCE_SUBJECT, INBOX],
+    subscribe: [ALL_INTERIM_CAPTIONS, ALL_FINAL_CAPTIONS, SFU_ANNOUNCE_SUBJECT, WORKER_ANNOUNCE_SUBJECT, INBOX],
     allowResponses: false,
   },
   // Tests and the operator's own tooling: everything.

@@ -16,7 +16,7 @@ t.test('1,000 viewers on a signaling node that is SIGTERMed resume on the other 
   const bed = await startFaultBed(t);
   const port = await freePort();
   const second = spawn(process.execPath, nodeArgsFor('signaling/src/main.ts'), {
-    env: { ...bed.platform.env, PC_HTTP_PORT: String(port), PC_SIGNALING_METRICS_PORT: '0', PC_NODE_ID: 'leaving-node', PC_DRAIN_TIMEOUT_MS: '20000' },
+    env: { ...bed.platform.env, PC_HTTP_HOST: '127.0.0.1', PC_HTTP_PORT: String(port), PC_SIGNALING_METRICS_PORT: '0', PC_NODE_ID: 'leaving-node', PC_DRAIN_TIMEOUT_MS: '20000' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = once(second, 'exit') as Promise<[number | null, string | null]>;
