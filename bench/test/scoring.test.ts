@@ -1,6 +1,7 @@
 import t from 'tap';
 
 import { chrfStats, corpusChrf, sentenceChrf } from '../quality/chrF.js';
+import { mixAtSnr, rms } from '../quality/corpus.js';
 import { corpusWer, normalizeForWer, wordErrors } from '../quality/wer.js';
 
 // Expected values worked out by hand from sacreBLEU 2.x's definition (see chrF.ts).
@@ -28,4 +29,20 @@ t.test('WER normalization and counts', async (t) => {
   t.same(wordErrors('the cat sat', 'a cat sat down'), { errors: 2, words: 3 }, 'one substitution, one insertion');
   t.same(wordErrors('The cat, sat.', 'the cat'), { errors: 1, words: 3 }, 'case and punctuation do not count; one deletion');
   t.equal(corpusWer([{ reference: 'a b c d', hypothesis: 'a b c d' }, { reference: 'e f', hypothesis: 'e' }]), 1 / 6, 'total errors over total words');
+});
+
+t.test('noise is mixed at the asked SNR, measured back on the mix', async (t) => {
+  const speech = new Int16Array(16_000).map((_, i) => Math.round(8_000 * Math.sin((2 * Math.PI * 440 * i) / 16_000)));
+  // A fixed pseudo-random noise (LCG), standing in for sox's pink noise.
+  let seed = 1;
+  const noise = new Int16Array(32_000).map(() => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return Math.round((seed / 2 ** 31 - 0.5) * 20_000);
+  });
+  const padded = new Int16Array(20_000);
+  padded.set(speech, 2_000);
+  const { mix, snrDb } = mixAtSnr(padded, 2_000, 18_000, noise, 5_000, 10);
+  t.ok(Math.abs(snrDb - 10) < 0.01, `measured ${snrDb.toFixed(4)} dB`);
+  t.ok(Math.abs(20 * Math.log10(rms(speech) / rms(mix.map((v, i) => v - (padded[i] ?? 0)), 2_000, 18_000)) - 10) < 0.01, 'same by an independent measure');
+  t.not(mix[0], 0, 'the noise runs through the padding too');
 });
