@@ -74,6 +74,8 @@ function pace(ms: number): Promise<void> {
 async function recognize(registry: WorkerRegistry, clip: Clip, hints: string[], speed: number): Promise<{ text: string; latencyMs: number }> {
   const stream = new ResilientSpeechStream({
     registry,
+    // A loaded machine delays announcements; waiting is better than losing the utterance.
+    workerWaitMs: 60_000,
     ...(process.env.PC_QUALITY_DEBUG ? { log: pino({ level: 'debug' }, process.stderr) } : {}),
     config: { sessionId: 'quality', trackId: `${clip.sentence.id}-${clip.voice}-${clip.rate}-${clip.noise}`, orgId: 'bench', language: 'en-US', interimResults: false, phraseHints: hints },
   });
@@ -180,7 +182,12 @@ export async function runScoreboard(opts: ScoreboardOptions): Promise<Scoreboard
     let done = 0;
     const started = performance.now();
     const utterances = await pool(jobs, opts.concurrency, async ({ clip, hints }) => {
-      const { text, latencyMs } = await recognize(registry, clip, hints ? corpus.phraseHints : [], opts.speed);
+      const recognizeOnce = () => recognize(registry, clip, hints ? corpus.phraseHints : [], opts.speed);
+      // One retry: an utterance lost to a worker that could not be reached is not a recognition error.
+      const { text, latencyMs } = await recognizeOnce().catch((err: unknown) => {
+        opts.log(`quality: ${clip.sentence.id} ${clip.voice}/${clip.rate}/${clip.noise} failed (${String(err)}); once more`);
+        return recognizeOnce();
+      });
       if (++done % 25 === 0 || process.env.PC_QUALITY_DEBUG) opts.log(`quality: ${done}/${jobs.length} utterances recognized (${((performance.now() - started) / 1000).toFixed(0)} s)`);
       return { id: clip.sentence.id, voice: clip.voice, rate: clip.rate, noise: clip.noise, hints, hypothesis: text, latencyMs, snrDb: Number.isNaN(clip.snrDb) ? null : Number(clip.snrDb.toFixed(3)) } satisfies UtteranceResult;
     });
