@@ -25,8 +25,10 @@ export interface ResultFile extends RunInfo, ScoreboardRun {
 async function tryRun(cmd: string, args: string[], cwd: string): Promise<string> {
   try {
     return (await run(cmd, args, { cwd })).stdout.trim();
-  } catch {
-    return 'unknown';
+  } catch (err) {
+    // dpkg-query exits 1 when one package is not installed but still lists the others.
+    const stdout: unknown = typeof err === 'object' && err !== null ? Reflect.get(err, 'stdout') : undefined;
+    return typeof stdout === 'string' && stdout.trim() !== '' ? stdout.trim() : 'unknown';
   }
 }
 
