@@ -39,6 +39,8 @@ interface Bindings {
   ps_seg_word: (seg: Pointer) => string | null;
   ps_seg_frames: (seg: Pointer, sf: number[], ef: number[]) => void;
   ps_seg_prob: (seg: Pointer, ascr: number[], lscr: number[], lback: number[]) => number;
+  ps_lookup_word: (ps: Pointer, word: string) => string | null;
+  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
 }
 
 let bindings: Bindings | undefined;
@@ -65,6 +67,9 @@ function load(): Bindings {
     ps_seg_word: ps.func('const char *ps_seg_word(void *seg)'),
     ps_seg_frames: ps.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)'),
     ps_seg_prob: ps.func('int32_t ps_seg_prob(void *seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)'),
+    // The returned string is the dictionary's own copy in 5prealpha: koffi copies it, nothing to free.
+    ps_lookup_word: ps.func('const char *ps_lookup_word(void *ps, const char *word)'),
+    ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)'),
   };
   return bindings;
 }
@@ -101,6 +106,28 @@ export class PocketSphinxDecoder {
   process(pcm: Int16Array): boolean {
     if (pcm.length > 0) this.#ps.ps_process_raw(this.#decoder, pcm, pcm.length, 0, 0);
     return this.#ps.ps_get_in_speech(this.#decoder) !== 0;
+  }
+
+  /** Whether the pronunciation dictionary has `word` (lowercase, as cmudict spells it). */
+  knows(word: string): boolean {
+    return this.#ps.ps_lookup_word(this.#decoder, word) !== null;
+  }
+
+  /**
+   * Adds words to the dictionary and, as unigrams, to the language model (`ps_add_word`), so the
+   * search can produce them. Must run between utterances: the search is rebuilt after the last
+   * word. Returns the words added.
+   */
+  addWords(pronunciations: ReadonlyMap<string, readonly string[]>): string[] {
+    const entries = [...pronunciations].filter(([word, phones]) => phones.length > 0 && !this.knows(word));
+    const added: string[] = [];
+    this.#ps.ps_end_utt(this.#decoder);
+    for (const [i, [word, phones]] of entries.entries()) {
+      // Rebuilding the search once, after the last word, instead of once per word.
+      if (this.#ps.ps_add_word(this.#decoder, word, phones.join(' '), i === entries.length - 1 ? 1 : 0) >= 0) added.push(word);
+    }
+    this.#ps.ps_start_utt(this.#decoder);
+    return added;
   }
 
   /** The best hypothesis of the utterance so far ('' when none). */

@@ -54,7 +54,7 @@ export class PocketSphinxStream implements SpeechStream {
     slot.acquire();
     slot.on('message', this.#onMessage);
     slot.once('dead', this.#onDead);
-    slot.post({ type: 'open', interim: config.interimResults });
+    slot.post({ type: 'open', interim: config.interimResults, phraseHints: [...config.phraseHints] });
   }
 
   pushAudio(pcm: Buffer): void {
@@ -152,6 +152,9 @@ export class PocketSphinxStream implements SpeechStream {
       case 'error':
         this.#results.fail(new InternalError(`PocketSphinx: ${message.message}`));
         this.close();
+        return;
+      case 'hinted':
+        if (message.added.length > 0) this.#log.debug({ added: message.added }, 'phrase hints added to the dictionary');
         return;
       case 'ready':
         return;

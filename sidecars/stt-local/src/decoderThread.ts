@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { PocketSphinxDecoder } from './PocketSphinxDecoder.js';
+import { hintWords, pronounce } from './pronunciation.js';
 import { isToDecoder, type FromDecoder, type ToDecoder } from './threadMessages.js';
 
 const port = parentPort;
@@ -85,12 +86,24 @@ function decode(d: PocketSphinxDecoder, pcm: Int16Array): void {
   }
 }
 
+/**
+ * Phrase hints: the hinted words the dictionary lacks get a pronunciation from espeak-ng and enter
+ * the dictionary and the language model. Words the dictionary has are left as they are. The
+ * decoder is thrown away at the end of the stream, so one stream's hints never reach another.
+ */
+function addHints(d: PocketSphinxDecoder, phrases: string[]): void {
+  const missing = hintWords(phrases).filter((word) => !d.knows(word));
+  const added = missing.length === 0 ? [] : d.addWords(pronounce(missing));
+  send({ type: 'hinted', added });
+}
+
 function handle(message: ToDecoder): void {
   switch (message.type) {
     case 'open':
       interim = message.interim;
       utterance = 0;
       if (!decoder) freshDecoder();
+      if (decoder && message.phraseHints.length > 0) addHints(decoder, message.phraseHints);
       return;
     case 'audio':
       if (decoder) decode(decoder, message.pcm);

@@ -11,8 +11,11 @@ export interface WordMessage {
 
 /** Main thread -> decoder thread. */
 export type ToDecoder =
-  /** A stream takes this thread: decode from a fresh decoder, send interims when `interim`. */
-  | { type: 'open'; interim: boolean }
+  /**
+   * A stream takes this thread: decode from a fresh decoder, send interims when `interim`; the
+   * words of `phraseHints` missing from the dictionary are added to it first.
+   */
+  | { type: 'open'; interim: boolean; phraseHints: string[] }
   /** 16 kHz LINEAR16 samples, in order. */
   | { type: 'audio'; pcm: Int16Array }
   /** No more audio: finish the utterance in progress, send 'ended'. */
@@ -28,6 +31,8 @@ export type FromDecoder =
   | { type: 'ready' }
   /** One 'audio' message was decoded. */
   | { type: 'consumed'; samples: number }
+  /** The hint words added to the dictionary at 'open' (those it lacked and espeak-ng could spell). */
+  | { type: 'hinted'; added: string[] }
   | { type: 'interim'; utterance: number; text: string; startMs: number; endMs: number }
   | { type: 'final'; utterance: number; text: string; startMs: number; endMs: number; confidence: number; words: WordMessage[] }
   /** Every final of the stream was sent. */
@@ -38,7 +43,7 @@ export function isToDecoder(value: unknown): value is ToDecoder {
   if (!isRecord(value)) return false;
   switch (value.type) {
     case 'open':
-      return typeof value.interim === 'boolean';
+      return typeof value.interim === 'boolean' && Array.isArray(value.phraseHints) && value.phraseHints.every((h) => typeof h === 'string');
     case 'audio':
       return value.pcm instanceof Int16Array;
     case 'end':
@@ -58,6 +63,8 @@ export function isFromDecoder(value: unknown): value is FromDecoder {
       return true;
     case 'consumed':
       return typeof value.samples === 'number';
+    case 'hinted':
+      return Array.isArray(value.added) && value.added.every((w) => typeof w === 'string');
     case 'error':
       return typeof value.message === 'string';
     case 'interim':
