@@ -3,7 +3,6 @@
 // `node dist/bench/run.js quality` (names: history, latency, quality).
 // The quality scoreboard's knobs (docs/quality.md): PC_QUALITY_SENTENCES (first n sentences only),
 // PC_QUALITY_SENTENCE_IDS (only these ids, comma-separated), PC_QUALITY_SPEED (audio pace, 1 = real time), PC_QUALITY_CONCURRENCY (utterances at once).
-import os from 'node:os';
 import path from 'node:path';
 
 import { parseConfig } from '../core/src/config.js';
@@ -23,14 +22,13 @@ function positive(name: string, fallback: number | undefined): number | undefine
   return value;
 }
 
-const cacheRoot = process.env.PC_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'polyglot-connect');
 const benches: Record<string, () => Promise<BenchResult>> = {
   history: () => historyInsertBench(cfg.database.url),
   latency: () => captionLatencyBench(infra),
   quality: () =>
     qualityBench({
       natsUrl: cfg.natsUrl,
-      cacheDir: path.join(cacheRoot, 'quality-audio'),
+      cacheDir: path.join(cfg.cacheDir, 'quality-audio'),
       speed: positive('PC_QUALITY_SPEED', 1)!,
       concurrency: Math.round(positive('PC_QUALITY_CONCURRENCY', 2)!),
       sentences: positive('PC_QUALITY_SENTENCES', undefined),
