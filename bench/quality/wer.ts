@@ -22,7 +22,11 @@ export function normalizeForWer(text: string): string[] {
 /** Edit operations between the normalized word sequences: substitutions + deletions + insertions. */
 export function wordErrors(reference: string, hypothesis: string): { errors: number; words: number } {
   const ref = normalizeForWer(reference);
-  const hyp = normalizeForWer(hypothesis);
+  return { errors: editDistance(ref, normalizeForWer(hypothesis)), words: ref.length };
+}
+
+/** Levenshtein distance between two word sequences (each substitution, deletion, insertion costs 1). */
+export function editDistance(ref: readonly string[], hyp: readonly string[]): number {
   let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
   for (let i = 1; i <= ref.length; i++) {
     const current = [i];
@@ -32,7 +36,7 @@ export function wordErrors(reference: string, hypothesis: string): { errors: num
     }
     previous = current;
   }
-  return { errors: previous[hyp.length] ?? 0, words: ref.length };
+  return previous[hyp.length] ?? 0;
 }
 
 /** Corpus WER: total errors over total reference words (not a mean of sentence rates). */

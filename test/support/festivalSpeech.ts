@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { editDistance } from '../../bench/quality/wer.js';
 
 const run = promisify(execFile);
 
@@ -93,16 +94,7 @@ export function wordRecall(reference: string, hypothesis: string): number {
 export function wordErrorRate(reference: string, hypothesis: string): number {
   const ref = reference.toLowerCase().split(/\s+/).filter(Boolean);
   const hyp = hypothesis.toLowerCase().split(/\s+/).filter(Boolean);
-  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= hyp.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (ref[i - 1] === hyp[j - 1] ? 0 : 1);
-      current.push(Math.min(substitution, (previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1));
-    }
-    previous = current;
-  }
-  return ref.length === 0 ? 0 : (previous[hyp.length] ?? 0) / ref.length;
+  return ref.length === 0 ? 0 : editDistance(ref, hyp) / ref.length;
 }
 
 /** `speech` as a WAV file at `sampleRate` (what ffmpeg and browsers read), in a directory removed at teardown. */
