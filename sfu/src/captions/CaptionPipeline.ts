@@ -209,7 +209,11 @@ export class CaptionPipeline {
     for (const [lang, reason] of untranslated) {
       this.#opts.metrics.untranslatedFinals.inc({ language: lang, reason });
       this.#untranslatable.set(lang, reason);
-      void this.#opts.publisher.publishLanguageStatus(lang, { state: 'untranslatable', reason });
+      // Not awaited (the next language's final must not wait on it); a publish on a closed
+      // connection (shutdown) must not become an unhandled rejection that ends the process.
+      this.#opts.publisher
+        .publishLanguageStatus(lang, { state: 'untranslatable', reason })
+        .catch((err: unknown) => this.#log.warn({ err, lang }, 'language status not published'));
     }
   }
 
