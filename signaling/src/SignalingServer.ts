@@ -289,6 +289,12 @@ export class SignalingServer {
         await this.#static.serve(url.pathname, res, method === 'HEAD');
       }
     } catch (err) {
+      // The client went away while its body was being read: nobody is left to answer, and it is
+      // not the node's failure.
+      if (req.destroyed && err instanceof Error && 'code' in err && err.code === 'ECONNRESET') {
+        log.debug({ path: url.pathname, method }, 'client aborted its request');
+        return;
+      }
       const failure = httpFailureFor(err);
       if (failure.status >= 500 && failure.status !== 503) log.error({ err, path: url.pathname, method }, 'request failed');
       else if (failure.detailHidden) log.warn({ err, path: url.pathname, method }, 'request failed on a dependency');
